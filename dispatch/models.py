@@ -1,0 +1,367 @@
+"""The territory and the people stationed in it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    VILLAGE = "village", _("village")
+    TOWN = "town", _("town")
+    COUNTY = "county", _("county")
+    CITY = "city", _("city")
+
+
+# Tiers bottom-up; an issue climbs this list one step at a time.
+TIERS: list[str] = [Tier.VILLAGE, Tier.TOWN, Tier.COUNTY, Tier.CITY]
+# How many leading digits of a 12-digit code name a division of each tier.
+PREFIX_LENGTH = {Tier.CITY: 4, Tier.COUNTY: 6, Tier.TOWN: 9, Tier.VILLAGE: 12}
+CODE_PATTERNS = {
+    Tier.CITY: r"^[0-9]{2}(0[1-9]|[1-9][0-9])0{8}$",
+    Tier.COUNTY: r"^[0-9]{4}(0[1-9]|[1-9][0-9])0{6}$",
+    Tier.TOWN: r"^[0-9]{6}(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})000$",
+    Tier.VILLAGE: r"^[0-9]{9}(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})$",
+}
+
+
+def tier_index(tier: str) -> int:
+    return TIERS.index(tier)
+
+
+def tier_above(tier: str) -> str | None:
+    i = TIERS.index(tier)
+    return TIERS[i + 1] if i + 1 < len(TIERS) else None
+
+
+def tier_below(tier: str) -> str | None:
+    i = TIERS.index(tier)
+    return TIERS[i - 1] if i > 0 else None
+
+
+def ancestor_code(code: str, tier: str) -> str:
+    """The code of `code`'s ancestor (or itself) at `tier`."""
+    n = PREFIX_LENGTH[tier]
+    return code[:n] + "0" * (12 - n)
+
+
+def code_prefix(code: str, tier: str) -> str:
+    """The prefix every code in the subtree of (code, tier) starts with."""
+    return code[: PREFIX_LENGTH[tier]]
+
+
+def tier_of_code(code: str) -> str | None:
+    import re
+
+    for tier, pattern in CODE_PATTERNS.items():
+        if re.match(pattern, code):
+            return tier
+    return None
+
+
+class DivisionQuerySet(models.QuerySet):
+    def within(self, code: str, tier: str) -> DivisionQuerySet:
+        return self.filter(code__startswith=code_prefix(code, tier))
+
+
+class Division(models.Model):
+    code = models.CharField(_("code"), max_length=12, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    tier = models.CharField(_("tier"), max_length=7, choices=Tier.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    objects = DivisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="division_code_matches_tier",
+                condition=Q(tier=Tier.CITY, code__regex=CODE_PATTERNS[Tier.CITY])
+                | Q(tier=Tier.COUNTY, code__regex=CODE_PATTERNS[Tier.COUNTY])
+                | Q(tier=Tier.TOWN, code__regex=CODE_PATTERNS[Tier.TOWN])
+                | Q(tier=Tier.VILLAGE, code__regex=CODE_PATTERNS[Tier.VILLAGE]),
+            ),
+            # The parent is the code's true ancestor one tier up; a city has none.
+            models.CheckConstraint(
+                name="division_parent_is_ancestor",
+                condition=Q(tier=Tier.CITY, parent__isnull=True)
+                | Q(tier=Tier.COUNTY, parent=Concat(Substr("code", 1, 4), models.Value("00000000")))
+                | Q(tier=Tier.TOWN, parent=Concat(Substr("code", 1, 6), models.Value("000000")))
+                | Q(tier=Tier.VILLAGE, parent=Concat(Substr("code", 1, 9), models.Value("000"))),
+            ),
+        ]
+        indexes = [
+            # Subtree lookups (`code LIKE '3306020%'`) on PostgreSQL need a pattern index.
+            models.Index(
+                fields=["code"], name="division_code_like", opclasses=["varchar_pattern_ops"]
+            ),
+            # The admin and API search divisions by name.
+            models.Index(fields=["name"], name="division_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return code_prefix(self.code, self.tier)
+
+    def ancestor(self, tier: str) -> str:
+        return ancestor_code(self.code, tier)
+
+
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(c) * w
+        for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: str) -> None:
+    """GB 32100-2015 unified social credit code: shape and check character."""
+    import re
+
+    if not re.match(CREDIT_CODE_PATTERN, value or ""):
+        raise ValidationError(
+            _("A unified social credit code is 18 characters of digits and capital letters."),
+            code="credit_code_shape",
+        )
+    if credit_code_check_char(value[:17]) != value[17]:
+        raise ValidationError(
+            _("The check character of this credit code is wrong."), code="credit_code_check"
+        )
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+    )
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="enterprises"
+    )
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="enterprise_credit_code_shape",
+                condition=Q(credit_code__regex=CREDIT_CODE_PATTERN),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.division_id and self.division.tier != Tier.VILLAGE:
+            raise ValidationError({"division": _("An enterprise lies in a village-tier division.")})
+
+
+class Grid(models.Model):
+    """A part of a village or community, with its party branch (一网格一支部)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="grids"
+    )
+    party_branch = models.CharField(_("party branch"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["division", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "name"], name="grid_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.division_id and self.division.tier != Tier.VILLAGE:
+            raise ValidationError({"division": _("A grid lies in a village or community.")})
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="departments"
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["division", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "name"], name="department_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.division_id and self.division.tier == Tier.VILLAGE:
+            raise ValidationError({"division": _("A department belongs to a town, county or city.")})
+
+
+class Cadre(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("login"), on_delete=models.CASCADE,
+        related_name="cadre",
+    )
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    agency = models.CharField(_("agency"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("cadre")
+        verbose_name_plural = _("cadres")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostingQuerySet(models.QuerySet):
+    def active(self, on=None) -> PostingQuerySet:
+        day = on or timezone.localdate()
+        return self.filter(started_on__lte=day).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=day)
+        )
+
+
+class Posting(models.Model):
+    class Kind(models.TextChoices):
+        VILLAGE = "village", _("village instructor")
+        COMMUNITY = "community", _("community cadre")
+        ENTERPRISE = "enterprise", _("enterprise service officer")
+        LIAISON = "liaison", _("people's liaison")
+
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("cadre"), on_delete=models.CASCADE, related_name="postings"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="postings"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+    )
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    duties = models.JSONField(_("duties checklist"), default=list, blank=True)
+
+    objects = PostingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        ordering = ["cadre", "-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="posting_enterprise_iff_kind",
+                condition=Q(kind="enterprise", enterprise__isnull=False)
+                | (~Q(kind="enterprise") & Q(enterprise__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="posting_term_ordered",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+            ),
+        ]
+        indexes = [
+            # Coverage: active postings by division.
+            models.Index(fields=["division", "ended_on"], name="posting_division_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre} @ {self.division}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.division_id and self.division.tier != Tier.VILLAGE:
+            errors["division"] = _("A posting is at a village, community or enterprise.")
+        if self.kind == self.Kind.ENTERPRISE and not self.enterprise_id:
+            errors["enterprise"] = _("An enterprise posting names its enterprise.")
+        if self.kind != self.Kind.ENTERPRISE and self.enterprise_id:
+            errors["enterprise"] = _("Only an enterprise posting names an enterprise.")
+        if (
+            self.enterprise_id
+            and self.division_id
+            and self.enterprise.division_id != self.division_id
+        ):
+            errors["enterprise"] = _("The enterprise lies in another division.")
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            errors["ended_on"] = _("A term ends after it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Membership(models.Model):
+    """An office member (三服务办公室) or a leader (领导干部) of a division."""
+
+    class Role(models.TextChoices):
+        OFFICE = "office", _("office member")
+        LEADER = "leader", _("leader")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "division", "role"], name="membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_role_display()} {self.division}"
+
+    def clean(self) -> None:
+        if not self.division_id:
+            return
+        if self.division.tier == Tier.VILLAGE:
+            raise ValidationError({"division": _("Offices sit at town, county or city tier.")})
+        if self.role == self.Role.LEADER and self.division.tier == Tier.TOWN:
+            raise ValidationError({"division": _("Leaders serve a county or a city.")})

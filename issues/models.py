@@ -1,0 +1,346 @@
+"""Issues, their append-only timeline, and the weekly analysis meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import TIERS, Department, Division, Enterprise, Grid, Posting, Tier
+
+
+class Category(models.Model):
+    """A kind of problem; editable data, with optional per-tier deadlines in working days."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50)
+    village_days = models.PositiveSmallIntegerField(_("village deadline (working days)"), null=True, blank=True)
+    town_days = models.PositiveSmallIntegerField(_("town deadline (working days)"), null=True, blank=True)
+    county_days = models.PositiveSmallIntegerField(_("county deadline (working days)"), null=True, blank=True)
+    city_days = models.PositiveSmallIntegerField(_("city deadline (working days)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    def deadline_days(self, tier: str) -> int:
+        days = getattr(self, f"{tier}_days")
+        return days if days is not None else settings.SANBUFU_DEADLINE_DAYS[tier]
+
+
+class IssueQuerySet(models.QuerySet):
+    def visible_to(self, user) -> IssueQuerySet:
+        """The only door to issues: those whose origin lies in the user's jurisdiction."""
+        from dispatch.services import jurisdiction
+
+        return self.filter(jurisdiction(user).q("division_id"))
+
+    def actionable_by(self, user) -> IssueQuerySet:
+        """Visible issues whose holder is a division the user serves (at the issue's tier)."""
+        from dispatch.services import jurisdiction
+
+        j = jurisdiction(user)
+        if j.is_superuser:
+            return self.all()
+        return self.visible_to(user).filter(
+            Q(tier=Tier.VILLAGE, holder_id__in=j.cadre_at)
+            | Q(holder_id__in=j.office_at | j.leader_at)
+        )
+
+    def unresolved(self) -> IssueQuerySet:
+        return self.exclude(status=Issue.Status.RESOLVED)
+
+    def overdue(self, as_of: datetime | None = None) -> IssueQuerySet:
+        return self.unresolved().filter(due_at__lt=as_of or timezone.now())
+
+    def claimable(self) -> IssueQuerySet:
+        return self.filter(status=Issue.Status.OPEN, tier__in=[Tier.COUNTY, Tier.CITY])
+
+    def within(self, code: str) -> IssueQuerySet:
+        from dispatch.models import code_prefix, tier_of_code
+
+        tier = tier_of_code(code)
+        if tier is None:
+            return self.none()
+        return self.filter(division_id__startswith=code_prefix(code, tier))
+
+    def for_list(self) -> IssueQuerySet:
+        return self.select_related(
+            "division", "holder", "category", "enterprise", "department", "claimed_by", "raised_by"
+        )
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("unsatisfied")
+
+
+class EscalationReason(models.TextChoices):
+    OVERDUE = "overdue", _("deadline passed")
+    BEYOND_AUTHORITY = "beyond_authority", _("beyond this tier's authority")
+    MULTI_DEPARTMENT = "multi_department", _("involves several departments")
+    MULTI_LEVEL = "multi_level", _("involves several tiers")
+    COORDINATION_FAILED = "coordination_failed", _("repeated coordination failed")
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ASSIGNED = "assigned", _("assigned")
+        CLAIMED = "claimed", _("claimed")
+        RESOLVED = "resolved", _("resolved")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="issues"
+    )
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("origin"),
+        on_delete=models.PROTECT,
+        related_name="issues",
+        help_text=_("The village, community or enterprise's village where it was found."),
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="issues",
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name=_("grid"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="issues",
+    )
+    posting = models.ForeignKey(
+        Posting, verbose_name=_("posting"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="issues",
+    )
+    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="raised_issues",
+    )
+    raised_on = models.DateField(_("found on"))
+    raised_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    tier = models.CharField(_("tier"), max_length=7, choices=Tier.choices, default=Tier.VILLAGE)
+    # The origin's ancestor at the current tier; denormalised so that "who may act" and the
+    # holder filters are an indexed equality, and kept in step by every tier change.
+    holder = models.ForeignKey(
+        Division, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="held_issues"
+    )
+    # The highest tier the issue has ever reached ("reached county" in the statistics).
+    peak_tier = models.CharField(_("highest tier reached"), max_length=7, choices=Tier.choices, default=Tier.VILLAGE)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="issues",
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("claimed by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="claimed_issues",
+    )
+    arrived_at = models.DateTimeField(_("arrived at this tier"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"))
+    escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    # Tiers this issue has been returned down from; each at most once.
+    returned_from = models.JSONField(_("returned from tiers"), default=list, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_tier = models.CharField(_("resolved at tier"), max_length=7, choices=Tier.choices, blank=True)
+    resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
+    rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
+    supervised_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="issue_resolved_has_time",
+                condition=Q(status="resolved", resolved_at__isnull=False, resolved_tier__in=TIERS)
+                | (~Q(status="resolved") & Q(resolved_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="issue_claimed_has_leader",
+                condition=~Q(status="claimed") | Q(claimed_by__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="issue_assigned_has_department",
+                condition=~Q(status="assigned") | Q(department__isnull=False),
+            ),
+        ]
+        indexes = [
+            # visible_to / ?within=: origin code LIKE 'prefix%' (pattern ops for PostgreSQL).
+            models.Index(fields=["division"], name="issue_origin_like", opclasses=["varchar_pattern_ops"]),
+            # actionable_by, ?holder=, claim board, meetings: unresolved issues by holder.
+            models.Index(fields=["holder", "status"], name="issue_holder_status"),
+            # The sweep: unresolved issues by tier past their due time.
+            models.Index(
+                fields=["tier", "due_at"], name="issue_sweep", condition=~Q(status="resolved")
+            ),
+            # Statistics over a period: by found date.
+            models.Index(fields=["raised_on"], name="issue_raised_on"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == self.Status.RESOLVED
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        return not self.is_resolved and self.due_at < (now or timezone.now())
+
+    def deadline_state(self, now: datetime | None = None) -> str:
+        """green, amber (most of the tier's time used) or red (overdue)."""
+        now = now or timezone.now()
+        if self.is_resolved:
+            return "green"
+        if self.due_at < now:
+            return "red"
+        span = (self.due_at - self.arrived_at).total_seconds()
+        used = (now - self.arrived_at).total_seconds()
+        if span > 0 and used / span >= settings.SANBUFU_AMBER_FRACTION:
+            return "amber"
+        return "green"
+
+    def can_escalate(self) -> bool:
+        return not self.is_resolved and self.tier != Tier.CITY
+
+
+class IssueEvent(models.Model):
+    """One append-only step on an issue's timeline."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", _("raised")
+        RESOLVED_ON_SPOT = "resolved_on_spot", _("resolved on the spot")
+        ESCALATED = "escalated", _("escalated")
+        RETURNED = "returned", _("returned")
+        ASSIGNED = "assigned", _("assigned")
+        CLAIMED = "claimed", _("claimed")
+        RESOLVED = "resolved", _("resolved")
+        FEEDBACK = "feedback", _("feedback")
+        REOPENED = "reopened", _("reopened")
+        COMMENTED = "commented", _("commented")
+        SUPERVISED = "supervised", _("under supervision")
+
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    tier_from = models.CharField(_("from tier"), max_length=7, choices=Tier.choices, blank=True)
+    tier_to = models.CharField(_("to tier"), max_length=7, choices=Tier.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="issue_events",
+        help_text=_("Empty when the system acted (the sweep)."),
+    )
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("issue event")
+        verbose_name_plural = _("issue events")
+        ordering = ["at", "id"]
+        indexes = [
+            # The timeline of one issue, oldest first.
+            models.Index(fields=["issue", "at"], name="event_timeline"),
+            # Webhooks and Open311 read the newest events in a period.
+            models.Index(fields=["at"], name="event_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != self.Kind.COMMENTED
+
+
+class Meeting(models.Model):
+    """A town's weekly analysis meeting (民(企)情分析例会) for one ISO week."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    town = models.ForeignKey(Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings")
+    week = models.CharField(_("ISO week"), max_length=8, help_text="2026-W48")
+    status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.OPEN)
+    stats = models.JSONField(_("statistics"), default=dict, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    convened_at = models.DateTimeField(_("convened at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-week", "town"]
+        constraints = [
+            # Convening twice, or from two workers at once, gives one meeting.
+            models.UniqueConstraint(fields=["town", "week"], name="meeting_one_per_town_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town} {self.week}"
+
+
+class AgendaItem(models.Model):
+    class Decision(models.TextChoices):
+        ASSIGN = "assign", _("assign to a department")
+        RESOLVE = "resolve", _("resolve")
+        ESCALATE = "escalate", _("escalate to the county")
+        RETURN = "return", _("return to the village")
+        CARRY_OVER = "carry_over", _("carry over")
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items")
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items")
+    new = models.BooleanField(_("new since the last meeting"), default=False)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "-new", "issue_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "issue"], name="agenda_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.issue)
