@@ -17,7 +17,7 @@ class DiaryEntryQuerySet(models.QuerySet):
         """Entries whose posting's division lies in the user's jurisdiction."""
         from dispatch.services import jurisdiction
 
-        return self.filter(jurisdiction(user).q("posting__division_id"))
+        return self.filter(jurisdiction(user).q("posting__division__code"))
 
 
 class DiaryEntry(models.Model):
@@ -29,14 +29,18 @@ class DiaryEntry(models.Model):
         Posting, verbose_name=_("posting"), on_delete=models.PROTECT, related_name="diary_entries"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
         related_name="diary_entries",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     visited_on = models.DateField(_("visited on"))
     households_visited = models.PositiveIntegerField(_("households or firms visited"), default=0)
     summary = models.TextField(_("summary"))
-    issues = models.ManyToManyField(Issue, verbose_name=_("issues raised"), blank=True, related_name="diary_entries")
+    issues = models.ManyToManyField(
+        Issue, verbose_name=_("issues raised"), blank=True, related_name="diary_entries"
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = DiaryEntryQuerySet.as_manager()

@@ -19,7 +19,7 @@ class Tier(models.TextChoices):
 
 
 # Tiers bottom-up; an issue climbs this list one step at a time.
-TIERS: list[str] = [Tier.VILLAGE, Tier.TOWN, Tier.COUNTY, Tier.CITY]
+TIERS: list[str] = [t.value for t in Tier]
 # How many leading digits of a 12-digit code name a division of each tier.
 PREFIX_LENGTH = {Tier.CITY: 4, Tier.COUNTY: 6, Tier.TOWN: 9, Tier.VILLAGE: 12}
 CODE_PATTERNS = {
@@ -132,8 +132,7 @@ CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
 
 def credit_code_check_char(first17: str) -> str:
     total = sum(
-        CREDIT_CODE_ALPHABET.index(c) * w
-        for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+        CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
     )
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
@@ -228,12 +227,16 @@ class Department(models.Model):
 
     def clean(self) -> None:
         if self.division_id and self.division.tier == Tier.VILLAGE:
-            raise ValidationError({"division": _("A department belongs to a town, county or city.")})
+            raise ValidationError(
+                {"division": _("A department belongs to a town, county or city.")}
+            )
 
 
 class Cadre(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("login"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        on_delete=models.CASCADE,
         related_name="cadre",
     )
     name = models.CharField(_("name"), max_length=50)
@@ -350,9 +353,7 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "division", "role"], name="membership_unique"
-            ),
+            models.UniqueConstraint(fields=["user", "division", "role"], name="membership_unique"),
         ]
 
     def __str__(self) -> str:

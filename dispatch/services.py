@@ -79,7 +79,9 @@ def jurisdiction(user) -> Jurisdiction:
             tiers[code] = Tier.VILLAGE
         prefixes = sorted({code_prefix(code, tier) for code, tier in tiers.items()})
         # Drop prefixes already covered by a shorter one: fewer ORs in every query.
-        minimal = tuple(p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes))
+        minimal = tuple(
+            p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)
+        )
         result = Jurisdiction(
             prefixes=minimal,
             cadre_at=frozenset(cadre_at),

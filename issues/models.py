@@ -19,10 +19,18 @@ class Category(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=50)
-    village_days = models.PositiveSmallIntegerField(_("village deadline (working days)"), null=True, blank=True)
-    town_days = models.PositiveSmallIntegerField(_("town deadline (working days)"), null=True, blank=True)
-    county_days = models.PositiveSmallIntegerField(_("county deadline (working days)"), null=True, blank=True)
-    city_days = models.PositiveSmallIntegerField(_("city deadline (working days)"), null=True, blank=True)
+    village_days = models.PositiveSmallIntegerField(
+        _("village deadline (working days)"), null=True, blank=True
+    )
+    town_days = models.PositiveSmallIntegerField(
+        _("town deadline (working days)"), null=True, blank=True
+    )
+    county_days = models.PositiveSmallIntegerField(
+        _("county deadline (working days)"), null=True, blank=True
+    )
+    city_days = models.PositiveSmallIntegerField(
+        _("city deadline (working days)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -44,7 +52,7 @@ class IssueQuerySet(models.QuerySet):
         """The only door to issues: those whose origin lies in the user's jurisdiction."""
         from dispatch.services import jurisdiction
 
-        return self.filter(jurisdiction(user).q("division_id"))
+        return self.filter(jurisdiction(user).q("division__code"))
 
     def actionable_by(self, user) -> IssueQuerySet:
         """Visible issues whose holder is a division the user serves (at the issue's tier)."""
@@ -73,7 +81,7 @@ class IssueQuerySet(models.QuerySet):
         tier = tier_of_code(code)
         if tier is None:
             return self.none()
-        return self.filter(division_id__startswith=code_prefix(code, tier))
+        return self.filter(division__code__startswith=code_prefix(code, tier))
 
     def for_list(self) -> IssueQuerySet:
         return self.select_related(
@@ -115,22 +123,38 @@ class Issue(models.Model):
         help_text=_("The village, community or enterprise's village where it was found."),
     )
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, null=True, blank=True,
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issues",
     )
     grid = models.ForeignKey(
-        Grid, verbose_name=_("grid"), on_delete=models.PROTECT, null=True, blank=True,
+        Grid,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issues",
     )
     posting = models.ForeignKey(
-        Posting, verbose_name=_("posting"), on_delete=models.PROTECT, null=True, blank=True,
+        Posting,
+        verbose_name=_("posting"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issues",
     )
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="raised_issues",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="raised_issues",
     )
     raised_on = models.DateField(_("found on"))
     raised_at = models.DateTimeField(_("recorded at"), default=timezone.now)
@@ -142,15 +166,27 @@ class Issue(models.Model):
         Division, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="held_issues"
     )
     # The highest tier the issue has ever reached ("reached county" in the statistics).
-    peak_tier = models.CharField(_("highest tier reached"), max_length=7, choices=Tier.choices, default=Tier.VILLAGE)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    peak_tier = models.CharField(
+        _("highest tier reached"), max_length=7, choices=Tier.choices, default=Tier.VILLAGE
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="issues",
     )
     claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("claimed by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="claimed_issues",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("claimed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_issues",
     )
     arrived_at = models.DateTimeField(_("arrived at this tier"), default=timezone.now)
     due_at = models.DateTimeField(_("due"))
@@ -159,7 +195,9 @@ class Issue(models.Model):
     returned_from = models.JSONField(_("returned from tiers"), default=list, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_tier = models.CharField(_("resolved at tier"), max_length=7, choices=Tier.choices, blank=True)
+    resolved_tier = models.CharField(
+        _("resolved at tier"), max_length=7, choices=Tier.choices, blank=True
+    )
     resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
     supervised_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
@@ -188,7 +226,9 @@ class Issue(models.Model):
         ]
         indexes = [
             # visible_to / ?within=: origin code LIKE 'prefix%' (pattern ops for PostgreSQL).
-            models.Index(fields=["division"], name="issue_origin_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["division"], name="issue_origin_like", opclasses=["varchar_pattern_ops"]
+            ),
             # actionable_by, ?holder=, claim board, meetings: unresolved issues by holder.
             models.Index(fields=["holder", "status"], name="issue_holder_status"),
             # The sweep: unresolved issues by tier past their due time.
@@ -242,19 +282,29 @@ class IssueEvent(models.Model):
         COMMENTED = "commented", _("commented")
         SUPERVISED = "supervised", _("under supervision")
 
-    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events")
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     tier_from = models.CharField(_("from tier"), max_length=7, choices=Tier.choices, blank=True)
     tier_to = models.CharField(_("to tier"), max_length=7, choices=Tier.choices, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="issue_events",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issue_events",
         help_text=_("Empty when the system acted (the sweep)."),
     )
     reason = models.CharField(_("reason"), max_length=40, blank=True)
     note = models.TextField(_("note"), blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
@@ -286,16 +336,24 @@ class Meeting(models.Model):
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
 
-    town = models.ForeignKey(Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings")
+    town = models.ForeignKey(
+        Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings"
+    )
     week = models.CharField(_("ISO week"), max_length=8, help_text="2026-W48")
-    status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=6, choices=Status.choices, default=Status.OPEN
+    )
     stats = models.JSONField(_("statistics"), default=dict, blank=True)
     minutes = models.TextField(_("minutes"), blank=True)
     convened_at = models.DateTimeField(_("convened at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -319,18 +377,30 @@ class AgendaItem(models.Model):
         RETURN = "return", _("return to the village")
         CARRY_OVER = "carry_over", _("carry over")
 
-    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items")
-    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items"
+    )
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
     new = models.BooleanField(_("new since the last meeting"), default=False)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True,
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     note = models.TextField(_("note"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 

@@ -1,0 +1,105 @@
+"""Writing diary entries; the issues they raise go through the issues services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dispatch.models import Posting
+from issues import services as issue_services
+from issues.models import Category
+
+from .models import DiaryEntry
+
+
+def log_diary_entry(
+    *,
+    actor,
+    posting: Posting,
+    kind: str,
+    visited_on: date,
+    households_visited: int,
+    summary: str,
+    issues: list[dict] | None = None,
+) -> DiaryEntry:
+    """Log a visit and raise its issues, all or nothing.
+
+    Only the posting's own cadre writes it, during the posting's term. Each issue dict has
+    title, description, category (code or Category), reporter_name, reporter_phone,
+    resolved_on_spot and resolution; issues take the posting's division and enterprise. One
+    invalid issue rejects the whole entry: ValidationError with the errors of each issue
+    under `issues` as a list aligned with the input.
+    """
+    errors: dict[str, list] = {}
+    if posting.cadre.user_id != actor.pk:
+        errors["posting"] = [_("Only the posting's own cadre writes its diary.")]
+    if kind not in DiaryEntry.Kind.values:
+        errors["kind"] = [_("Choose people's or enterprise diary.")]
+    today = timezone.localdate()
+    if visited_on > today:
+        errors["visited_on"] = [_("A visit cannot be in the future.")]
+    elif visited_on < posting.started_on or (posting.ended_on and visited_on > posting.ended_on):
+        errors["visited_on"] = [_("The visit falls outside the posting's term.")]
+    if households_visited is None or households_visited < 0 or households_visited > 10000:
+        errors["households_visited"] = [_("Enter a number between 0 and 10000.")]
+    if not (summary or "").strip():
+        errors["summary"] = [_("Say what you heard.")]
+
+    issues = issues or []
+    categories = {c.code: c for c in Category.objects.all()}
+    issue_errors: list[dict] = []
+    for spec in issues:
+        e = {}
+        category = spec.get("category")
+        if not isinstance(category, Category) and category not in categories:
+            e["category"] = [_("Unknown category.")]
+        if not (spec.get("title") or "").strip():
+            e["title"] = [_("A title is required.")]
+        if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
+            e["resolution"] = [_("Say how it was resolved on the spot.")]
+        issue_errors.append(e)
+    if any(issue_errors):
+        errors["issues"] = issue_errors
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        entry = DiaryEntry.objects.create(
+            posting=posting,
+            author=actor,
+            kind=kind,
+            visited_on=visited_on,
+            households_visited=households_visited,
+            summary=summary.strip(),
+        )
+        raised = []
+        for i, spec in enumerate(issues):
+            category = spec["category"]
+            try:
+                issue = issue_services.raise_issue(
+                    actor=actor,
+                    division=posting.division,
+                    enterprise=posting.enterprise,
+                    posting=posting,
+                    category=category if isinstance(category, Category) else categories[category],
+                    title=spec["title"],
+                    description=spec.get("description", ""),
+                    reporter_name=spec.get("reporter_name", ""),
+                    reporter_phone=spec.get("reporter_phone", ""),
+                    raised_on=visited_on,
+                )
+                if spec.get("resolved_on_spot"):
+                    issue = issue_services.resolve_on_spot(
+                        actor=actor, issue=issue, resolution=spec["resolution"]
+                    )
+            except ValidationError as exc:
+                aligned = [{} for _ in issues]
+                aligned[i] = exc.message_dict
+                raise ValidationError({"issues": aligned}) from exc
+            raised.append(issue)
+        entry.issues.set(raised)
+    return entry

@@ -1,0 +1,158 @@
+"""Who may do what to an issue, in one place.
+
+Every check of a transition runs through `check()`: first jurisdiction (an issue outside it
+does not exist: NotFound), then the actor's capacity on this issue (NotPermitted), then the
+issue's state (TransitionError). Pages use `allowed_actions()` to show exactly the buttons a
+user may press now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import Tier
+from dispatch.services import jurisdiction
+
+from .models import Issue
+
+
+class IssueError(Exception):
+    """Base of the domain errors; `message` is readable by the person who acted."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = str(message)
+
+
+class NotFound(IssueError):
+    """The issue lies outside the actor's jurisdiction: for them it does not exist (404)."""
+
+
+class NotPermitted(IssueError):
+    """The actor sees the issue but may not take this action (403)."""
+
+
+class TransitionError(IssueError):
+    """The action does not fit the issue's current state (409)."""
+
+
+class StaleVersion(TransitionError):
+    """The issue changed since the client read it (409)."""
+
+
+# Capacities a user can hold on one issue.
+CADRE = "cadre"  # a cadre posted at the holding village
+OFFICE = "office"  # an office member of the holder
+LEADER = "leader"  # a leader of the holder, when nobody else has claimed it
+CLAIMER = "claimer"  # the leader who claimed it
+RAISER = "raiser"  # who raised it
+OFFICE_OVER = "office_over"  # an office member whose subtree contains the origin
+VIEWER = "viewer"  # anyone who sees it
+
+ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
+    # action: (capacities allowed, state predicate, message when the state does not fit)
+    "resolve_on_spot": (
+        {CADRE},
+        lambda i: (
+            i.status == Issue.Status.OPEN and i.tier == Tier.VILLAGE and i.escalation_count == 0
+        ),
+        _("Only a new issue at the front line can be resolved on the spot."),
+    ),
+    "resolve": (
+        {CADRE, OFFICE, CLAIMER},
+        lambda i: not i.is_resolved,
+        _("The issue is already resolved."),
+    ),
+    "escalate": (
+        {CADRE, OFFICE, CLAIMER},
+        lambda i: not i.is_resolved and i.tier != Tier.CITY,
+        _("A resolved issue, or one at city tier, cannot be escalated."),
+    ),
+    "assign": (
+        {OFFICE, LEADER, CLAIMER},
+        lambda i: not i.is_resolved and i.tier != Tier.VILLAGE,
+        _("Only an unresolved issue at town tier or above can be assigned."),
+    ),
+    "claim": (
+        {LEADER},
+        lambda i: (
+            not i.is_resolved and i.tier in (Tier.COUNTY, Tier.CITY) and i.claimed_by_id is None
+        ),
+        _("The issue is already claimed or resolved, or not at county or city tier."),
+    ),
+    "return": (
+        {OFFICE},
+        lambda i: (
+            not i.is_resolved
+            and i.tier in (Tier.TOWN, Tier.COUNTY)
+            and i.tier not in i.returned_from
+        ),
+        _("The issue cannot be returned: it was already returned from this tier, or is resolved."),
+    ),
+    "feedback": (
+        {RAISER, OFFICE_OVER},
+        lambda i: i.is_resolved,
+        _("Feedback follows a resolution."),
+    ),
+    "reopen": ({OFFICE}, lambda i: i.is_resolved, _("Only a resolved issue can be reopened.")),
+    "comment": ({VIEWER}, lambda i: True, ""),
+    "supervise": (
+        {OFFICE, LEADER, CLAIMER},
+        lambda i: not i.is_resolved and i.supervised_at is None,
+        _("The issue is resolved or already under supervision."),
+    ),
+}
+
+
+def capacities(user, issue: Issue) -> set[str]:
+    """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
+    j = jurisdiction(user)
+    if not j.sees(issue.division_id):
+        return set()
+    if j.is_superuser:
+        return {CADRE, OFFICE, LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER}
+    held = {VIEWER}
+    holder = issue.holder_id
+    if issue.tier == Tier.VILLAGE and holder in j.cadre_at:
+        held.add(CADRE)
+    if holder in j.office_at:
+        held.add(OFFICE)
+    if holder in j.leader_at and issue.claimed_by_id in (None, user.pk):
+        held.add(LEADER)
+    if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:
+        held.add(CLAIMER)
+    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:
+        held.add(RAISER)
+    if any(issue.division_id.startswith(p) for p in _office_prefixes(j)):
+        held.add(OFFICE_OVER)
+    return held
+
+
+def _office_prefixes(j) -> list[str]:
+    from dispatch.models import code_prefix, tier_of_code
+
+    return [code_prefix(code, tier_of_code(code)) for code in j.office_at]
+
+
+def check(user, issue: Issue, action: str) -> None:
+    """Raise NotFound, NotPermitted or TransitionError unless `user` may `action` `issue` now.
+
+    `user` None is the system (the sweep, an integration whose key the caller checked).
+    """
+    allowed, fits, message = ACTIONS[action]
+    if user is not None:
+        held = capacities(user, issue)
+        if not held:
+            raise NotFound(_("No such issue."))
+        if not held & allowed:
+            raise NotPermitted(_("You may not do this to this issue."))
+    if not fits(issue):
+        raise TransitionError(message)
+
+
+def allowed_actions(user, issue: Issue) -> list[str]:
+    """The actions `user` may take on `issue` now, in the order of ACTIONS."""
+    held = capacities(user, issue)
+    return [name for name, (allowed, fits, _m) in ACTIONS.items() if held & allowed and fits(issue)]

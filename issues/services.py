@@ -1,0 +1,676 @@
+"""Every state change of an issue.
+
+Each transition takes the actor (None for the system), locks the issue row, checks the rule
+in `rules.check` (jurisdiction, capacity, state), honours a stale `version` as a conflict,
+saves the changed fields, writes exactly one event on the timeline and queues its side
+effects (notifications, webhooks) with `transaction.on_commit`. Views, the admin, the API,
+meetings, Open311 and tasks all call these; none writes `Issue.status` itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dispatch.models import (
+    PREFIX_LENGTH,
+    TIERS,
+    Department,
+    Division,
+    Enterprise,
+    Grid,
+    Posting,
+    Tier,
+    ancestor_code,
+    tier_above,
+    tier_below,
+    tier_index,
+)
+from dispatch.services import jurisdiction
+
+from . import rules
+from .deadlines import add_working_days
+from .models import Category, EscalationReason, Issue, IssueEvent, Rating
+from .rules import IssueError, NotFound, NotPermitted, StaleVersion, TransitionError
+
+__all__ = [
+    "IssueError",
+    "NotFound",
+    "NotPermitted",
+    "StaleVersion",
+    "TransitionError",
+    "assign_issue",
+    "claim_issue",
+    "comment_issue",
+    "escalate_issue",
+    "escalate_overdue",
+    "raise_issue",
+    "record_feedback",
+    "reopen_issue",
+    "resolve_issue",
+    "resolve_on_spot",
+    "return_issue",
+    "supervise_issue",
+]
+
+MANUAL_ESCALATION_REASONS = [r for r in EscalationReason.values if r != EscalationReason.OVERDUE]
+
+
+def due_at(category: Category, tier: str, arrived: datetime) -> datetime:
+    return add_working_days(arrived, category.deadline_days(tier))
+
+
+def _queue_event_hooks(event_ids: list[int]) -> None:
+    """After commit, hand the new events to the worker (notifications, webhooks)."""
+    if not event_ids:
+        return
+
+    def send() -> None:
+        from .tasks import process_events
+
+        process_events.delay(event_ids)
+
+    transaction.on_commit(send)
+
+
+def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueEvent:
+    event = IssueEvent.objects.create(issue=issue, kind=kind, actor=actor, at=at, **fields)
+    _queue_event_hooks([event.pk])
+    return event
+
+
+def _lock(issue: Issue | int, actor, action: str, version: int | None) -> Issue:
+    """Load and lock the issue row, then check the rule and the client's version."""
+    pk = issue.pk if isinstance(issue, Issue) else issue
+    try:
+        locked = Issue.objects.select_for_update().get(pk=pk)
+    except (Issue.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such issue.")) from None
+    rules.check(actor, locked, action)
+    if version is not None and version != locked.version:
+        raise StaleVersion(
+            _("The issue has changed since you read it (version %(now)s, not %(sent)s).")
+            % {"now": locked.version, "sent": version}
+        )
+    return locked
+
+
+def _save(issue: Issue, fields: list[str]) -> None:
+    issue.version += 1
+    issue.save(update_fields=[*fields, "version"])
+
+
+def _required(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [message]})
+    return value
+
+
+def _arrive(issue: Issue, tier: str, now: datetime) -> list[str]:
+    """Put `issue` at `tier`, held by its origin's ancestor there, with a fresh deadline."""
+    issue.tier = tier
+    issue.holder_id = ancestor_code(issue.division_id, tier)
+    issue.status = Issue.Status.OPEN
+    issue.department = None
+    issue.claimed_by = None
+    issue.arrived_at = now
+    issue.due_at = due_at(issue.category, tier, now)
+    issue.supervised_at = None
+    if tier_index(tier) > tier_index(issue.peak_tier):
+        issue.peak_tier = tier
+    return [
+        "tier",
+        "holder",
+        "status",
+        "department",
+        "claimed_by",
+        "arrived_at",
+        "due_at",
+        "supervised_at",
+        "peak_tier",
+    ]
+
+
+# Raising ------------------------------------------------------------------------------------
+
+
+def raise_issue(
+    *,
+    actor,
+    division: Division | str,
+    category: Category | str,
+    title: str,
+    description: str = "",
+    enterprise: Enterprise | None = None,
+    grid: Grid | None = None,
+    posting: Posting | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    raised_on: date | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Raise an issue at village tier, held by its origin division, due by that tier's deadline.
+
+    May be called by a cadre posted at the division, an office member over it, a superuser,
+    or the system (actor None: an integration whose key the caller has checked). Raises
+    ValidationError for bad input and NotFound when the division is outside the actor's
+    jurisdiction.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not isinstance(division, Division):
+        division = Division.objects.filter(code=division).first()
+    if not isinstance(category, Category):
+        category = Category.objects.filter(code=category).first()
+    if division is None:
+        errors["division"] = [_("Unknown division.")]
+    elif division.tier != Tier.VILLAGE:
+        errors["division"] = [_("Issues are raised in a village, community or enterprise.")]
+    if category is None:
+        errors["category"] = [_("Unknown category.")]
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = [_("A title is required.")]
+    elif len(title) > 200:
+        errors["title"] = [_("At most 200 characters.")]
+    if enterprise is not None and division is not None and enterprise.division_id != division.code:
+        errors["enterprise"] = [_("The enterprise lies in another division.")]
+    if grid is not None and division is not None and grid.division_id != division.code:
+        errors["grid"] = [_("The grid lies in another division.")]
+    if len(reporter_name or "") > 50:
+        errors["reporter_name"] = [_("At most 50 characters.")]
+    if len(reporter_phone or "") > 20:
+        errors["reporter_phone"] = [_("At most 20 characters.")]
+    raised_on = raised_on or timezone.localdate(now)
+    if raised_on > timezone.localdate(now):
+        errors["raised_on"] = [_("An issue cannot be found in the future.")]
+    if errors:
+        raise ValidationError(errors)
+
+    if actor is not None:
+        j = jurisdiction(actor)
+        if not j.sees(division.code):
+            raise NotFound(_("No such division in your jurisdiction."))
+        offices_over = any(division.code.startswith(p) for p in rules._office_prefixes(j))
+        if not (j.is_superuser or division.code in j.cadre_at or offices_over):
+            raise NotPermitted(
+                _("Only a cadre posted here or an office over it raises issues here.")
+            )
+
+    with transaction.atomic():
+        issue = Issue(
+            title=title,
+            description=description or "",
+            category=category,
+            division=division,
+            enterprise=enterprise,
+            grid=grid,
+            posting=posting,
+            reporter_name=reporter_name or "",
+            reporter_phone=reporter_phone or "",
+            raised_by=actor,
+            raised_on=raised_on,
+            raised_at=now,
+            tier=Tier.VILLAGE,
+            holder_id=division.code,
+            peak_tier=Tier.VILLAGE,
+            arrived_at=now,
+            due_at=due_at(category, Tier.VILLAGE, now),
+        )
+        issue.save()
+        _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_to=Tier.VILLAGE)
+    return issue
+
+
+# Transitions --------------------------------------------------------------------------------
+
+
+def resolve_on_spot(
+    *,
+    actor,
+    issue: Issue | int,
+    resolution: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Mark a new front-line issue resolved on the spot (当场解决). Cadre of the village only."""
+    resolution = _required(resolution, "resolution", _("Say how it was resolved."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "resolve_on_spot", version)
+        issue.status = Issue.Status.RESOLVED
+        issue.resolution = resolution
+        issue.resolved_at = now
+        issue.resolved_tier = issue.tier
+        issue.resolved_on_spot = True
+        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
+        _record(
+            issue,
+            IssueEvent.Kind.RESOLVED_ON_SPOT,
+            actor,
+            at=now,
+            note=resolution,
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def resolve_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    resolution: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Resolve (办结) an issue at its tier: the holder's cadre, an office member of the holder
+    or the claiming leader. The raiser is told by email after commit."""
+    resolution = _required(resolution, "resolution", _("Say how it was resolved."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "resolve", version)
+        issue.status = Issue.Status.RESOLVED
+        issue.resolution = resolution
+        issue.resolved_at = now
+        issue.resolved_tier = issue.tier
+        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier"])
+        _record(
+            issue,
+            IssueEvent.Kind.RESOLVED,
+            actor,
+            at=now,
+            note=resolution,
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def escalate_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    reason: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Move an unresolved issue exactly one tier up with a reason; the new tier's deadline
+    starts now. Same actors as resolve. TransitionError at city tier or when resolved; the new
+    holder's office members and leaders are emailed after commit."""
+    if reason not in MANUAL_ESCALATION_REASONS:
+        raise ValidationError(
+            {"reason": [_("Choose one of: %s.") % ", ".join(MANUAL_ESCALATION_REASONS)]}
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "escalate", version)
+        tier_from = issue.tier
+        fields = _arrive(issue, tier_above(tier_from), now)
+        issue.escalation_count += 1
+        _save(issue, [*fields, "escalation_count"])
+        _record(
+            issue,
+            IssueEvent.Kind.ESCALATED,
+            actor,
+            at=now,
+            reason=reason,
+            note=note or "",
+            tier_from=tier_from,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def return_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    reason: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Send an issue one tier down (退回) because it belongs there. An office member of the
+    holder at town or county tier; a reason is required; at most once from each tier."""
+    reason = _required(reason, "reason", _("Say why it is returned."))
+    if len(reason) > 40:
+        raise ValidationError({"reason": [_("At most 40 characters; put the rest in the note.")]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "return", version)
+        tier_from = issue.tier
+        issue.returned_from = [*issue.returned_from, tier_from]
+        fields = _arrive(issue, tier_below(tier_from), now)
+        _save(issue, [*fields, "returned_from"])
+        _record(
+            issue,
+            IssueEvent.Kind.RETURNED,
+            actor,
+            at=now,
+            reason=reason,
+            note=note or "",
+            tier_from=tier_from,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def assign_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    department: Department | int,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Assign (分流交办) an issue at town tier or above to a department of its holder.
+    Office members and leaders of the holder (a leader only if nobody else claimed it)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "assign", version)
+        dept_id = department.pk if isinstance(department, Department) else department
+        try:
+            dept = Department.objects.get(pk=int(dept_id), division_id=issue.holder_id)
+        except (Department.DoesNotExist, ValueError, TypeError):
+            raise ValidationError(
+                {
+                    "department": [
+                        _("Choose a department of %(holder)s.") % {"holder": issue.holder.name}
+                    ]
+                }
+            ) from None
+        issue.department = dept
+        issue.status = Issue.Status.ASSIGNED
+        _save(issue, ["department", "status"])
+        _record(
+            issue,
+            IssueEvent.Kind.ASSIGNED,
+            actor,
+            at=now,
+            note=note or "",
+            department=dept,
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def claim_issue(
+    *, actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
+) -> Issue:
+    """A leader of the holder claims (认领) an issue at county or city tier. The row lock makes
+    exactly one of several simultaneous claimants win; the rest get TransitionError."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "claim", version)
+        issue.claimed_by = actor
+        issue.status = Issue.Status.CLAIMED
+        _save(issue, ["claimed_by", "status"])
+        _record(
+            issue, IssueEvent.Kind.CLAIMED, actor, at=now, tier_from=issue.tier, tier_to=issue.tier
+        )
+    return issue
+
+
+def record_feedback(
+    *,
+    actor,
+    issue: Issue | int,
+    rating: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Record the reporter's answer (回访) after resolution: by the raiser or an office member
+    over the origin. `unsatisfied` reopens the issue at the tier that resolved it (重办) with a
+    fresh deadline; that is part of this one event."""
+    if rating not in Rating.values:
+        raise ValidationError({"rating": [_("Choose one of: %s.") % ", ".join(Rating.values)]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "feedback", version)
+        issue.rating = rating
+        fields = ["rating"]
+        if rating == Rating.UNSATISFIED:
+            fields += _reopen(issue, now)
+        _save(issue, fields)
+        _record(
+            issue,
+            IssueEvent.Kind.FEEDBACK,
+            actor,
+            at=now,
+            rating=rating,
+            note=note or "",
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def _reopen(issue: Issue, now: datetime) -> list[str]:
+    issue.status = Issue.Status.OPEN
+    issue.resolved_at = None
+    issue.resolved_tier = ""
+    issue.resolved_on_spot = False
+    issue.claimed_by = None
+    issue.department = None
+    issue.arrived_at = now
+    issue.due_at = due_at(issue.category, issue.tier, now)
+    return [
+        "status",
+        "resolved_at",
+        "resolved_tier",
+        "resolved_on_spot",
+        "claimed_by",
+        "department",
+        "arrived_at",
+        "due_at",
+    ]
+
+
+def reopen_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Reopen (重办) a resolved issue at its resolving tier: an office member of the holder."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "reopen", version)
+        fields = _reopen(issue, now)
+        _save(issue, fields)
+        _record(
+            issue,
+            IssueEvent.Kind.REOPENED,
+            actor,
+            at=now,
+            note=note or "",
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def comment_issue(
+    *, actor, issue: Issue | int, note: str, version: int | None = None, now: datetime | None = None
+) -> Issue:
+    """Add a comment to the timeline: anyone who sees the issue. Changes no state."""
+    note = _required(note, "note", _("A comment needs some text."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "comment", version)
+        _record(
+            issue,
+            IssueEvent.Kind.COMMENTED,
+            actor,
+            at=now,
+            note=note,
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+def supervise_issue(
+    *,
+    actor,
+    issue: Issue | int,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Put an unresolved issue under supervision (督办): an office member or leader of the
+    holder, or the system for an overdue issue at city tier. Once per stay at a tier."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "supervise", version)
+        issue.supervised_at = now
+        _save(issue, ["supervised_at"])
+        _record(
+            issue,
+            IssueEvent.Kind.SUPERVISED,
+            actor,
+            at=now,
+            note=note or "",
+            tier_from=issue.tier,
+            tier_to=issue.tier,
+        )
+    return issue
+
+
+# The sweep ----------------------------------------------------------------------------------
+
+
+def _due_case(tier: str, arrived: datetime):
+    """A SQL expression for the deadline at `tier` of issues arriving at `arrived`, honouring
+    each category's override: one CASE over the few categories that have one."""
+    default = add_working_days(arrived, settings.SANBUFU_DEADLINE_DAYS[tier])
+    overrides: dict[int, list[int]] = {}
+    for pk, days in Category.objects.filter(**{f"{tier}_days__isnull": False}).values_list(
+        "pk", f"{tier}_days"
+    ):
+        overrides.setdefault(days, []).append(pk)
+    if not overrides:
+        return Value(default)
+    whens = [
+        When(category_id__in=pks, then=Value(add_working_days(arrived, days)))
+        for days, pks in overrides.items()
+    ]
+    return Case(*whens, default=Value(default))
+
+
+def _claim_batch(queryset, batch_size: int) -> list[int]:
+    """Lock the next batch of rows. On PostgreSQL rows another transaction holds (a
+    concurrent sweep or a manual transition) are skipped and left for the next run."""
+    qs = queryset.order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True)
+    return list(qs.values_list("id", flat=True)[:batch_size])
+
+
+def escalate_overdue(
+    *, as_of: datetime | None = None, batch_size: int | None = None
+) -> dict[str, int]:
+    """The sweep: every unresolved issue past its deadline below city moves one tier up with
+    reason `overdue`; at city tier an overdue issue is put under supervision once.
+
+    Set-based: per batch one SELECT ... FOR UPDATE SKIP LOCKED of ids, one UPDATE and one bulk
+    INSERT of events, so memory stays flat however large the backlog. Tiers are swept top
+    down and the new deadline runs from `as_of`, so no issue moves twice in one run. Safe to
+    run concurrently with itself and with manual transitions: each row is moved by whoever
+    locks it, once. Returns how many issues moved from each tier (city: supervised).
+    """
+    as_of = as_of or timezone.now()
+    batch_size = batch_size or settings.SANBUFU_SWEEP_BATCH
+    moved = {tier: 0 for tier in TIERS}
+    moved[Tier.CITY] = _sweep_supervise(as_of, batch_size)
+    for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
+        moved[tier] = _sweep_tier(tier, as_of, batch_size)
+    return moved
+
+
+def _overdue_at(tier: str, as_of: datetime):
+    return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(status=Issue.Status.RESOLVED)
+
+
+def _sweep_tier(tier: str, as_of: datetime, batch_size: int) -> int:
+    new_tier = tier_above(tier)
+    keep = PREFIX_LENGTH[new_tier]
+    due = _due_case(new_tier, as_of)
+    higher = TIERS[tier_index(new_tier) :]
+    total, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            ids = _claim_batch(_overdue_at(tier, as_of).filter(id__gt=last_id), batch_size)
+            if not ids:
+                return total
+            last_id = ids[-1]
+            Issue.objects.filter(id__in=ids).update(
+                tier=new_tier,
+                holder_id=Concat(Substr("division_id", 1, keep), Value("0" * (12 - keep))),
+                status=Issue.Status.OPEN,
+                department=None,
+                claimed_by=None,
+                arrived_at=as_of,
+                due_at=due,
+                supervised_at=None,
+                escalation_count=F("escalation_count") + 1,
+                peak_tier=Case(
+                    When(~Q(peak_tier__in=higher), then=Value(new_tier)), default=F("peak_tier")
+                ),
+                version=F("version") + 1,
+            )
+            events = IssueEvent.objects.bulk_create(
+                IssueEvent(
+                    issue_id=pk,
+                    kind=IssueEvent.Kind.ESCALATED,
+                    tier_from=tier,
+                    tier_to=new_tier,
+                    reason=EscalationReason.OVERDUE,
+                    at=as_of,
+                )
+                for pk in ids
+            )
+            _queue_event_hooks([e.pk for e in events])
+            total += len(ids)
+
+
+def _sweep_supervise(as_of: datetime, batch_size: int) -> int:
+    total, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            pending = _overdue_at(Tier.CITY, as_of).filter(
+                supervised_at__isnull=True, id__gt=last_id
+            )
+            ids = _claim_batch(pending, batch_size)
+            if not ids:
+                return total
+            last_id = ids[-1]
+            Issue.objects.filter(id__in=ids).update(supervised_at=as_of, version=F("version") + 1)
+            events = IssueEvent.objects.bulk_create(
+                IssueEvent(
+                    issue_id=pk,
+                    kind=IssueEvent.Kind.SUPERVISED,
+                    tier_from=Tier.CITY,
+                    tier_to=Tier.CITY,
+                    reason=EscalationReason.OVERDUE,
+                    at=as_of,
+                )
+                for pk in ids
+            )
+            _queue_event_hooks([e.pk for e in events])
+            total += len(ids)
