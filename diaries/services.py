@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +25,7 @@ def log_diary_entry(
     households_visited: int,
     summary: str,
     issues: list[dict] | None = None,
+    now: datetime | None = None,
 ) -> DiaryEntry:
     """Log a visit and raise its issues, all or nothing.
 
@@ -39,7 +40,8 @@ def log_diary_entry(
         errors["posting"] = [_("Only the posting's own cadre writes its diary.")]
     if kind not in DiaryEntry.Kind.values:
         errors["kind"] = [_("Choose people's or enterprise diary.")]
-    today = timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     if visited_on > today:
         errors["visited_on"] = [_("A visit cannot be in the future.")]
     elif visited_on < posting.started_on or (posting.ended_on and visited_on > posting.ended_on):
@@ -75,6 +77,7 @@ def log_diary_entry(
             visited_on=visited_on,
             households_visited=households_visited,
             summary=summary.strip(),
+            created_at=now,
         )
         raised = []
         for i, spec in enumerate(issues):
@@ -91,10 +94,11 @@ def log_diary_entry(
                     reporter_name=spec.get("reporter_name", ""),
                     reporter_phone=spec.get("reporter_phone", ""),
                     raised_on=visited_on,
+                    now=now,
                 )
                 if spec.get("resolved_on_spot"):
                     issue = issue_services.resolve_on_spot(
-                        actor=actor, issue=issue, resolution=spec["resolution"]
+                        actor=actor, issue=issue, resolution=spec["resolution"], now=now
                     )
             except ValidationError as exc:
                 aligned = [{} for _ in issues]
