@@ -1,0 +1,95 @@
+"""Admin for the territory and the people. Division foreign keys use autocomplete: a
+province has tens of thousands of divisions, too many for a select box."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
+
+
+@admin.register(Division)
+class DivisionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "tier", "parent"]
+    list_filter = ["tier"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
+    show_full_result_count = False
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(admin.ModelAdmin):
+    list_display = ["name", "credit_code", "division"]
+    search_fields = ["name", "credit_code"]
+    autocomplete_fields = ["division"]
+    list_select_related = ["division"]
+
+
+@admin.register(Grid)
+class GridAdmin(admin.ModelAdmin):
+    list_display = ["name", "division", "party_branch"]
+    search_fields = ["name", "division__name", "party_branch"]
+    autocomplete_fields = ["division"]
+    list_select_related = ["division"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "division"]
+    list_filter = ["division__tier"]
+    search_fields = ["name", "division__name"]
+    autocomplete_fields = ["division"]
+    list_select_related = ["division"]
+
+
+class PostingInline(admin.TabularInline):
+    model = Posting
+    extra = 0
+    fields = ["kind", "division", "enterprise", "started_on", "ended_on", "duties"]
+    autocomplete_fields = ["division", "enterprise"]
+
+
+@admin.register(Cadre)
+class CadreAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "phone", "agency"]
+    search_fields = ["name", "user__username", "phone", "agency"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+    inlines = [PostingInline]
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = _("active")
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        active = Posting.objects.active().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=active)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=active)
+        return queryset
+
+
+@admin.register(Posting)
+class PostingAdmin(admin.ModelAdmin):
+    list_display = ["cadre", "kind", "division", "enterprise", "started_on", "ended_on"]
+    list_filter = ["kind", ActiveFilter]
+    search_fields = ["cadre__name", "division__name", "division__code", "enterprise__name"]
+    autocomplete_fields = ["cadre", "division", "enterprise"]
+    list_select_related = ["cadre", "division", "enterprise"]
+    date_hierarchy = "started_on"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "division"]
+    list_filter = ["role", "division__tier"]
+    search_fields = ["user__username", "division__name", "division__code"]
+    autocomplete_fields = ["user", "division"]
+    list_select_related = ["user", "division"]

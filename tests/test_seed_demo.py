@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from dispatch.models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
+from dispatch.services import coverage, jurisdiction
+from sanbufu.management.commands.seed_demo import DEMO_PASSWORD
+
+MODELS = [get_user_model(), Division, Department, Enterprise, Grid, Cadre, Posting, Membership]
+SEEDED_VILLAGES = [
+    "330602002045",  # 书圣故里社区
+    "330602002001",  # 越都社区
+    "330603008250",  # 兰亭村
+    "330603008258",  # 谢家坞村
+    "330683105265",  # 楼家村
+    "330681201247",  # 龙溪村
+]
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing_the_second_time():
+    first_output = seed()
+    first = counts()
+
+    second_output = seed()
+
+    assert counts() == first
+    assert "2278 created" in first_output
+    assert "Demo data: 0 rows created." in second_output
+    assert first["Division"] == 2278
+    assert first["Membership"] >= 16
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_logins_that_work(client):
+    output = seed()
+    usernames = [line.split()[0] for line in output.splitlines() if line.startswith("  ")]
+
+    assert DEMO_PASSWORD in output
+    assert {"admin", "cadre_lanting", "office_lanting", "leader_keqiao"} <= set(usernames)
+    for username in usernames:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        client.logout()
+
+
+@pytest.mark.django_db
+def test_seed_demo_posts_every_kind_and_covers_the_demo_villages():
+    seed()
+
+    kinds = set(Posting.objects.values_list("kind", flat=True))
+    assert kinds == {k.value for k in Posting.Kind}
+    assert set(Posting.objects.active().values_list("division_id", flat=True)) == set(
+        SEEDED_VILLAGES
+    )
+    assert coverage(Division.objects.get(code="330603008000"))["uncovered"] == [
+        c
+        for c in Division.objects.filter(parent_id="330603008000").values_list("code", flat=True)
+        if c not in SEEDED_VILLAGES
+    ]
+    enterprise_posting = Posting.objects.get(kind=Posting.Kind.ENTERPRISE)
+    enterprise_posting.full_clean()
+    assert "防护服" in enterprise_posting.enterprise.name
+    for enterprise in Enterprise.objects.all():
+        enterprise.full_clean()
+
+
+@pytest.mark.django_db
+def test_seed_demo_roles_give_the_expected_jurisdiction():
+    seed()
+    User = get_user_model()
+
+    assert jurisdiction(User.objects.get(username="cadre_lanting")).is_cadre_at("330603008250")
+    assert jurisdiction(User.objects.get(username="office_lanting")).is_office_of("330603008000")
+    assert jurisdiction(User.objects.get(username="leader_keqiao")).is_leader_of("330603000000")
+    assert jurisdiction(User.objects.get(username="leader_city")).sees("330681201247")
+    assert User.objects.get(username="admin").is_superuser
