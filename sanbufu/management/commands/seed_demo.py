@@ -162,23 +162,35 @@ SUPERUSER = "admin"
 class Command(BaseCommand):
     help = "Create demo data on the real places of Shaoxing (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--list-logins", action="store_true", help="Only print the demo logins; write nothing."
+        )
+
+    def handle(self, *args, list_logins: bool = False, **options):
+        if list_logins:
+            self.print_logins(Division.objects.in_bulk(self.place_codes()))
+            return
         # One hash for every new demo user: hashing is deliberately slow, ~0.3 s a time.
         self.password_hash = make_password(DEMO_PASSWORD)
         with transaction.atomic():
             self.ensure_divisions()
-            divisions = Division.objects.in_bulk(
-                [code for _, _, code, _ in MEMBERS]
-                + [code for *_, code, _ in CADRES]
-                + list(DEPARTMENTS)
-            )
+            divisions = Division.objects.in_bulk(self.place_codes())
             created = self.seed_territory(divisions)
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
         self.print_logins(divisions)
 
+    @staticmethod
+    def place_codes() -> set[str]:
+        return (
+            {code for _, _, code, _ in MEMBERS}
+            | {code for *_, code, _ in CADRES}
+            | set(DEPARTMENTS)
+        )
+
     def ensure_divisions(self) -> None:
-        needed = {code for _, _, code, _ in MEMBERS} | {code for *_, code, _ in CADRES}
+        needed = self.place_codes()
         if Division.objects.filter(code__in=needed).count() < len(needed):
             call_command("import_divisions", str(SHAOXING_CSV), stdout=self.stdout)
 
@@ -245,11 +257,11 @@ class Command(BaseCommand):
         roles = dict(Membership.Role.choices)
         lines = [(SUPERUSER, "superuser", "")]
         lines += [
-            (username, f"{kinds[kind]} ({name})", divisions[code].name)
+            (username, f"{kinds[kind]} ({name})", getattr(divisions.get(code), "name", code))
             for username, name, _, kind, code, _ in CADRES
         ]
         lines += [
-            (username, f"{roles[role]} ({name})", divisions[code].name)
+            (username, f"{roles[role]} ({name})", getattr(divisions.get(code), "name", code))
             for username, name, code, role in MEMBERS
         ]
         self.stdout.write(f"Demo logins, all with the password {DEMO_PASSWORD!r}:")

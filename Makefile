@@ -1,0 +1,52 @@
+# make run  - the whole system on this machine: web, Celery worker and beat, demo data
+# make test - the whole test suite
+# make lint - ruff check and format check
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstalled only when a requirements file changes, so a second `make run` starts fast.
+STAMP := $(VENV)/.installed-dev
+MANAGE := $(BIN)/python manage.py
+PYTEST_ARGS ?=
+
+.PHONY: run test lint venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+run: export DEBUG := 1
+run: $(STAMP)
+	$(MANAGE) migrate --noinput
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(MANAGE) compilemessages --ignore=$(VENV) --verbosity 0; \
+	else \
+		echo "gettext (msgfmt) not installed: skipping compilemessages"; \
+	fi
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@if $(MANAGE) shell -c "import sys; from dispatch.models import Division; \
+		sys.exit(0 if Division.objects.exists() else 1)"; then \
+		echo "Divisions already loaded: skipping seed_demo"; \
+	else \
+		$(MANAGE) seed_demo; \
+	fi
+	@echo
+	@echo "sanbufu: http://127.0.0.1:8000/   admin: http://127.0.0.1:8000/admin/"
+	@$(MANAGE) seed_demo --list-logins
+	@echo "Starting web, Celery worker and Celery beat (Ctrl-C stops all three)."
+	@echo
+	$(BIN)/honcho --procfile Procfile.dev start
+
+test: export SECRET_KEY ?= test-insecure-key
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
