@@ -1,0 +1,135 @@
+"""Forms of the diary page: the entry and its inline issues."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import Posting
+
+from .models import DiaryEntry
+
+
+def posting_label(posting: Posting) -> str:
+    place = posting.enterprise.name if posting.enterprise_id else posting.division.name
+    return f"{place}（{posting.get_kind_display()}）"
+
+
+class PostingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Posting) -> str:
+        return posting_label(obj)
+
+
+class DiaryEntryForm(forms.Form):
+    posting = PostingChoiceField(queryset=Posting.objects.none(), label=_("Posting"))
+    kind = forms.ChoiceField(label=_("Diary"), choices=DiaryEntry.Kind.choices)
+    visited_on = forms.DateField(
+        label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    households_visited = forms.IntegerField(
+        label=_("Households or firms visited"),
+        min_value=0,
+        max_value=10000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    summary = forms.CharField(
+        label=_("What you saw and heard"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, postings: list[Posting], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["posting"]
+        field.queryset = Posting.objects.filter(pk__in=[p.pk for p in postings])
+        # The choices come from the list already loaded, not from another query.
+        field.choices = [("", "---------")] + [(p.pk, posting_label(p)) for p in postings]
+        self.fields["visited_on"].initial = timezone.localdate()
+        if len(postings) == 1:
+            only = postings[0]
+            field.initial = only.pk
+            self.fields["kind"].initial = (
+                DiaryEntry.Kind.ENTERPRISE
+                if only.kind == Posting.Kind.ENTERPRISE
+                else DiaryEntry.Kind.PEOPLE
+            )
+
+
+class IssueForm(forms.Form):
+    title = forms.CharField(label=_("Issue"), max_length=200)
+    description = forms.CharField(
+        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    category = forms.ChoiceField(label=_("Category"))
+    reporter_name = forms.CharField(label=_("Raised by (name)"), max_length=50, required=False)
+    reporter_phone = forms.CharField(
+        label=_("Their phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    resolved_on_spot = forms.BooleanField(label=_("Resolved on the spot"), required=False)
+    resolution = forms.CharField(
+        label=_("How it was resolved"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Categories are loaded once per request and shared by every row.
+        self.fields["category"].choices = [("", "---------")] + [
+            (c.code, str(c)) for c in categories
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("resolved_on_spot") and not (data.get("resolution") or "").strip():
+            self.add_error("resolution", _("Say how it was resolved on the spot."))
+        return data
+
+
+class BaseIssueFormSet(forms.BaseFormSet):
+    def specs(self) -> list[dict]:
+        """The filled-in rows as the dicts the diary service takes."""
+        rows = []
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            rows.append(
+                {
+                    "title": data["title"],
+                    "description": data.get("description", ""),
+                    "category": data["category"],
+                    "reporter_name": data.get("reporter_name", ""),
+                    "reporter_phone": data.get("reporter_phone", ""),
+                    "resolved_on_spot": bool(data.get("resolved_on_spot")),
+                    "resolution": data.get("resolution", ""),
+                }
+            )
+        return rows
+
+
+IssueFormSet = formset_factory(
+    IssueForm, formset=BaseIssueFormSet, extra=0, can_delete=True, max_num=50, validate_max=True
+)
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> list[str]:
+    """Put the service's errors beside the entry's fields; return the issues' errors.
+
+    The service sends the errors of each issue under `issues` as a list of dicts aligned with
+    the rows, but Django's ValidationError flattens such a list to its messages, losing the
+    row and field. The rows' own validation runs the same checks first, so these messages are
+    a fallback, shown above the issue rows.
+    """
+    loose: list[str] = []
+    messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for key, value in messages.items():
+        if key == "issues":
+            loose.extend(value)
+        else:
+            form.add_error(key if key in form.fields else None, value)
+    return loose

@@ -1,0 +1,145 @@
+"""The cadre's pages: home, diary entries and the form that logs one with its issues."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from dispatch.models import Posting
+from dispatch.services import jurisdiction
+from issues.models import Category, Issue
+from issues.rules import IssueError
+
+from .forms import DiaryEntryForm, IssueFormSet, apply_errors
+from .models import DiaryEntry
+from .services import log_diary_entry
+
+HOME_ISSUES = 20
+HOME_ENTRIES = 5
+DIARY_PAGE_SIZE = 20
+
+
+def _active_postings(user) -> list[Posting]:
+    return list(
+        Posting.objects.active()
+        .filter(cadre__user=user)
+        .select_related("division", "enterprise")
+        .order_by("division__name", "pk")
+    )
+
+
+@login_required
+def home(request):
+    postings = _active_postings(request.user)
+    j = jurisdiction(request.user)
+    if not postings:
+        # Office members and leaders work in the admin and on the claim board.
+        return render(
+            request,
+            "diaries/home_office.html",
+            {"is_leader": bool(j.leader_at), "has_office": bool(j.office_at) or j.is_superuser},
+        )
+    # Earliest deadline first: overdue issues come before the rest.
+    issues = list(
+        Issue.objects.visible_to(request.user)
+        .unresolved()
+        .for_list()
+        .order_by("due_at", "pk")[:HOME_ISSUES]
+    )
+    entries = list(
+        DiaryEntry.objects.visible_to(request.user)
+        .filter(author=request.user)
+        .select_related("posting__division", "posting__enterprise")[:HOME_ENTRIES]
+    )
+    return render(
+        request,
+        "diaries/home.html",
+        {"postings": postings, "issues": issues, "entries": entries},
+    )
+
+
+@login_required
+def diary_new(request):
+    postings = _active_postings(request.user)
+    if not postings:
+        messages.info(request, _("You have no active posting, so there is no diary to write."))
+        return redirect("home")
+    categories = list(Category.objects.all())
+    loose_errors: list[str] = []
+    if request.method == "POST":
+        form = DiaryEntryForm(request.POST, postings=postings)
+        formset = IssueFormSet(
+            request.POST, prefix="issues", form_kwargs={"categories": categories}
+        )
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                entry = log_diary_entry(
+                    actor=request.user,
+                    posting=data["posting"],
+                    kind=data["kind"],
+                    visited_on=data["visited_on"],
+                    households_visited=data["households_visited"],
+                    summary=data["summary"],
+                    issues=formset.specs(),
+                )
+            except ValidationError as exc:
+                loose_errors = apply_errors(form, exc)
+            except IssueError as exc:
+                form.add_error(None, exc.message)
+            else:
+                count = entry.issues.count()
+                messages.success(
+                    request,
+                    _("Diary entry saved with %(count)s issue(s).") % {"count": count},
+                )
+                return redirect(reverse("diaries:detail", args=[entry.pk]) + "?saved=1")
+        status = 400
+    else:
+        form = DiaryEntryForm(postings=postings)
+        formset = IssueFormSet(prefix="issues", form_kwargs={"categories": categories})
+        status = 200
+    return render(
+        request,
+        "diaries/entry_form.html",
+        {"form": form, "formset": formset, "loose_errors": loose_errors},
+        status=status,
+    )
+
+
+@login_required
+def diary_list(request):
+    entries = (
+        DiaryEntry.objects.visible_to(request.user)
+        .select_related("posting__division", "posting__enterprise", "posting__cadre")
+        .order_by("-visited_on", "-pk")
+    )
+    page = Paginator(entries, DIARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "diaries/list.html", {"page": page})
+
+
+@login_required
+def diary_detail(request, pk: int):
+    entry = get_object_or_404(
+        DiaryEntry.objects.visible_to(request.user)
+        .select_related("posting__division", "posting__enterprise", "posting__cadre")
+        .prefetch_related(
+            # The entry's issues, but only those this user sees (the door is visible_to).
+            Prefetch(
+                "issues",
+                queryset=Issue.objects.visible_to(request.user).for_list().order_by("pk"),
+            )
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "diaries/detail.html",
+        {"entry": entry, "saved": request.GET.get("saved") == "1"},
+    )

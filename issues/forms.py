@@ -1,0 +1,70 @@
+"""Forms of the cadre's issue pages: the list filter and one form per action."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import Tier
+
+from .models import EscalationReason, Issue, Rating
+from .services import MANUAL_ESCALATION_REASONS
+
+
+class IssueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("any"))] + Issue.Status.choices
+    )
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=[("", _("any"))] + Tier.choices
+    )
+    posting = forms.TypedChoiceField(label=_("Posting"), required=False, coerce=int)
+
+    def __init__(self, *args, postings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from diaries.forms import posting_label
+
+        self.fields["posting"].choices = [("", _("any"))] + [
+            (p.pk, posting_label(p)) for p in postings
+        ]
+        if not postings:
+            del self.fields["posting"]
+
+
+class ActionForm(forms.Form):
+    """An action on one issue; `version` guards against acting on a page grown stale."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def service_kwargs(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class ResolveForm(ActionForm):
+    resolution = forms.CharField(
+        label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class EscalateForm(ActionForm):
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", "---------")]
+        + [(value, EscalationReason(value).label) for value in MANUAL_ESCALATION_REASONS],
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CommentForm(ActionForm):
+    note = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedbackForm(ActionForm):
+    rating = forms.ChoiceField(
+        label=_("The reporter's answer"), choices=[("", "---------")] + Rating.choices
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
