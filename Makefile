@@ -24,21 +24,21 @@ venv: $(STAMP)
 run: export DEBUG := 1
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
-	@if command -v msgfmt >/dev/null 2>&1; then \
-		$(MANAGE) compilemessages --ignore=$(VENV) --verbosity 0; \
-	else \
+	@if ! command -v msgfmt >/dev/null 2>&1; then \
 		echo "gettext (msgfmt) not installed: skipping compilemessages"; \
+	elif [ -n "$$(find . -path ./$(VENV) -prune -o -name '*.po' -print -quit)" ]; then \
+		$(MANAGE) compilemessages --ignore=$(VENV) --verbosity 0; \
 	fi
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	@if $(MANAGE) shell -c "import sys; from dispatch.models import Division; \
+	@if $(MANAGE) shell --verbosity 0 -c "import sys; from dispatch.models import Division; \
 		sys.exit(0 if Division.objects.exists() else 1)"; then \
 		echo "Divisions already loaded: skipping seed_demo"; \
+		$(MANAGE) seed_demo --list-logins; \
 	else \
 		$(MANAGE) seed_demo; \
 	fi
 	@echo
 	@echo "sanbufu: http://127.0.0.1:8000/   admin: http://127.0.0.1:8000/admin/"
-	@$(MANAGE) seed_demo --list-logins
 	@echo "Starting web, Celery worker and Celery beat (Ctrl-C stops all three)."
 	@echo
 	$(BIN)/honcho --procfile Procfile.dev start
