@@ -1,0 +1,71 @@
+"""REST endpoints of diary entries: /api/v1/diaries/.
+
+Writing goes through diaries.services.log_diary_entry, which raises the entry's issues
+through the issues services, all or nothing; reading starts from DiaryEntry.visible_to.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from dispatch.api import CodeFilter
+from dispatch.models import code_prefix, tier_of_code
+from issues.api import ERRORS, domain_errors
+
+from .models import DiaryEntry
+from .serializers import DiaryEntryCreateSerializer, DiaryEntrySerializer
+from .services import log_diary_entry
+
+
+class DiaryFilter(django_filters.FilterSet):
+    author = django_filters.CharFilter(field_name="author__username", max_length=150)
+    within = CodeFilter(method="filter_within", help_text="Postings in this division's subtree.")
+    since = django_filters.DateFilter(field_name="visited_on", lookup_expr="gte")
+    until = django_filters.DateFilter(field_name="visited_on", lookup_expr="lte")
+
+    class Meta:
+        model = DiaryEntry
+        fields = ["author", "within", "since", "until"]
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(
+            posting__division__code__startswith=code_prefix(value, tier_of_code(value))
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: DiaryEntrySerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: DiaryEntrySerializer, **ERRORS}),
+    create=extend_schema(
+        request=DiaryEntryCreateSerializer, responses={201: DiaryEntrySerializer, **ERRORS}
+    ),
+)
+class DiaryEntryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """People's and enterprise diaries (民情日记 / 企情日记) in the caller's jurisdiction."""
+
+    serializer_class = DiaryEntrySerializer
+    filterset_class = DiaryFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return (
+            DiaryEntry.objects.visible_to(self.request.user)
+            .select_related("author")
+            .prefetch_related("issues")
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = DiaryEntryCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        with domain_errors():
+            entry = log_diary_entry(actor=request.user, **data.validated_data)
+        entry = self.get_queryset().get(pk=entry.pk)
+        return Response(DiaryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,57 @@
+"""REST representations of diary entries and the issues logged with them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from dispatch.models import Posting
+
+from .models import DiaryEntry
+
+
+class DiaryIssueSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    category = serializers.CharField(max_length=40)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    resolved_on_spot = serializers.BooleanField(required=False, default=False)
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
+class DiaryEntryCreateSerializer(serializers.Serializer):
+    posting = serializers.PrimaryKeyRelatedField(queryset=Posting.objects.none())
+    kind = serializers.ChoiceField(choices=DiaryEntry.Kind.choices)
+    visited_on = serializers.DateField()
+    households_visited = serializers.IntegerField(min_value=0, max_value=10000)
+    summary = serializers.CharField(max_length=20000)
+    issues = DiaryIssueSerializer(many=True, required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            # Only one's own postings exist here; another cadre's posting is unknown.
+            self.fields["posting"].queryset = Posting.objects.filter(
+                cadre__user=request.user
+            ).select_related("cadre", "division", "enterprise")
+
+
+class DiaryEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    issues = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = DiaryEntry
+        fields = [
+            "id",
+            "posting",
+            "author",
+            "kind",
+            "visited_on",
+            "households_visited",
+            "summary",
+            "issues",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,363 @@
+"""REST endpoints of issues: /api/v1/issues/ (list, raise, detail, timeline, transitions),
+/api/v1/stats/ and /api/v1/auth/token/.
+
+Every read starts from `Issue.objects.visible_to(user)`, so an issue outside the caller's
+jurisdiction is a 404. Every write calls one service of issues.services; the domain errors
+map to HTTP here and nowhere else: NotFound 404, NotPermitted 403, TransitionError and
+StaleVersion 409, django ValidationError 400 in DRF's shape.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from dispatch.models import Enterprise
+from sanbufu.exports import CSVRenderer, Table, XLSXRenderer, is_tabular
+
+from . import services
+from .filters import IssueFilter
+from .models import Issue, IssueEvent
+from .rules import NotFound, NotPermitted, TransitionError
+from .selectors import stats
+from .serializers import (
+    AssignSerializer,
+    CommentSerializer,
+    EscalateSerializer,
+    EventSerializer,
+    FeedbackSerializer,
+    IssueCreateSerializer,
+    IssueSerializer,
+    NoteSerializer,
+    ResolveSerializer,
+    ReturnSerializer,
+    StatsQuerySerializer,
+    StatsSerializer,
+    TransitionSerializer,
+)
+
+# Exports are bounded: a spreadsheet of more rows than this is a job for ?raised_after=.
+EXPORT_LIMIT = 10000
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request does not fit the issue's current state.")
+    default_code = "conflict"
+
+
+def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+
+
+@contextmanager
+def domain_errors():
+    """Translate the domain errors of issues.services into HTTP answers."""
+    try:
+        yield
+    except NotFound as exc:
+        raise exceptions.NotFound(exc.message) from None
+    except NotPermitted as exc:
+        raise exceptions.PermissionDenied(exc.message) from None
+    except TransitionError as exc:
+        raise Conflict(exc.message) from None
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from None
+
+
+DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input, in DRF's shape: {field: [messages]}."),
+    401: OpenApiResponse(DETAIL, description="Not authenticated."),
+    403: OpenApiResponse(DETAIL, description="Visible, but beyond the caller's rights."),
+    404: OpenApiResponse(DETAIL, description="No such issue in the caller's jurisdiction."),
+}
+TRANSITION_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(
+        DETAIL, description="Does not fit the issue's state, or `version` is stale."
+    ),
+}
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (wrong credentials: 400)."""
+
+    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong credentials."),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def issue_table(rows) -> Table:
+    headers = [
+        pgettext_lazy("export", "id"),
+        pgettext_lazy("export", "title"),
+        pgettext_lazy("export", "category"),
+        pgettext_lazy("export", "status"),
+        pgettext_lazy("export", "tier"),
+        pgettext_lazy("export", "origin"),
+        pgettext_lazy("export", "holder"),
+        pgettext_lazy("export", "department"),
+        pgettext_lazy("export", "raised on"),
+        pgettext_lazy("export", "recorded at"),
+        pgettext_lazy("export", "due"),
+        pgettext_lazy("export", "escalations"),
+        pgettext_lazy("export", "resolved at"),
+        pgettext_lazy("export", "resolution"),
+        pgettext_lazy("export", "rating"),
+    ]
+    table = Table([str(h) for h in headers], title=str(pgettext_lazy("export", "issues")))
+    for issue in rows:
+        table.rows.append(
+            [
+                issue.pk,
+                issue.title,
+                str(issue.category),
+                issue.get_status_display(),
+                issue.get_tier_display(),
+                f"{issue.division.code} {issue.division.name}",
+                f"{issue.holder.code} {issue.holder.name}",
+                issue.department.name if issue.department else "",
+                issue.raised_on,
+                issue.raised_at,
+                issue.due_at,
+                issue.escalation_count,
+                issue.resolved_at,
+                issue.resolution,
+                issue.get_rating_display() if issue.rating else "",
+            ]
+        )
+    return table
+
+
+def transition(serializer_class, description: str):
+    return extend_schema(
+        request=serializer_class,
+        responses={200: IssueSerializer, **TRANSITION_ERRORS},
+        description=description,
+        filters=False,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: IssueSerializer(many=True), **ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv", "xlsx"],
+                description="csv or xlsx: every matching issue as a spreadsheet.",
+            )
+        ],
+    ),
+    retrieve=extend_schema(responses={200: IssueSerializer, **ERRORS}),
+    create=extend_schema(request=IssueCreateSerializer, responses={201: IssueSerializer, **ERRORS}),
+)
+class IssueViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Issues in the caller's jurisdiction, their timeline and every transition."""
+
+    serializer_class = IssueSerializer
+    filterset_class = IssueFilter
+    lookup_value_regex = "[0-9]+"
+    search_fields = ["title", "description"]
+    ordering_fields = ["raised_at", "raised_on", "due_at", "escalation_count", "id"]
+    ordering = ["-raised_at", "-id"]
+
+    def get_queryset(self):
+        return Issue.objects.visible_to(self.request.user).for_list()
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) == "list":
+            renderers += [CSVRenderer(), XLSXRenderer()]
+        return renderers
+
+    @property
+    def filter_backends(self):
+        from rest_framework.filters import OrderingFilter, SearchFilter
+
+        return [*api_settings.DEFAULT_FILTER_BACKENDS, SearchFilter, OrderingFilter]
+
+    def list(self, request, *args, **kwargs):
+        if is_tabular(request):
+            rows = self.filter_queryset(self.get_queryset())[:EXPORT_LIMIT]
+            return Response(issue_table(rows))
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        data = IssueCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        enterprise_id = fields.pop("enterprise", None)
+        enterprise = None
+        if enterprise_id is not None:
+            enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
+            if enterprise is None:
+                raise exceptions.ValidationError({"enterprise": [_("Unknown enterprise.")]})
+        with domain_errors():
+            issue = services.raise_issue(actor=request.user, enterprise=enterprise, **fields)
+        return Response(self._fresh(issue.pk), status=status.HTTP_201_CREATED)
+
+    def _fresh(self, pk: int) -> dict:
+        issue = Issue.objects.for_list().get(pk=pk)
+        return IssueSerializer(issue, context=self.get_serializer_context()).data
+
+    def _transition(self, request, serializer_class, service) -> Response:
+        issue = self.get_object()
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        with domain_errors():
+            service(actor=request.user, issue=issue.pk, **data.validated_data)
+        return Response(self._fresh(issue.pk))
+
+    @extend_schema(
+        responses={200: EventSerializer(many=True), **ERRORS}, filters=False, parameters=[]
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def events(self, request, pk=None):
+        """The issue's timeline, oldest first."""
+        issue = self.get_object()
+        events = IssueEvent.objects.filter(issue=issue).select_related("actor").order_by("at", "id")
+        return Response(EventSerializer(events, many=True).data)
+
+    @transition(ResolveSerializer, "Resolve (办结) at the current tier.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def resolve(self, request, pk=None):
+        return self._transition(request, ResolveSerializer, services.resolve_issue)
+
+    @transition(EscalateSerializer, "Escalate one tier up with a reason; 409 at city tier.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def escalate(self, request, pk=None):
+        return self._transition(request, EscalateSerializer, services.escalate_issue)
+
+    @transition(AssignSerializer, "Assign to a department of the holder (town tier and up).")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def assign(self, request, pk=None):
+        return self._transition(request, AssignSerializer, services.assign_issue)
+
+    @transition(TransitionSerializer, "A leader of the holder claims it; one wins, 409 after.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def claim(self, request, pk=None):
+        return self._transition(request, TransitionSerializer, services.claim_issue)
+
+    @transition(ReturnSerializer, "Return one tier down with a reason, once per tier.")
+    @action(detail=True, methods=["post"], url_path="return", filterset_class=None)
+    def return_(self, request, pk=None):
+        return self._transition(request, ReturnSerializer, services.return_issue)
+
+    @transition(FeedbackSerializer, "The reporter's answer after resolution.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def feedback(self, request, pk=None):
+        return self._transition(request, FeedbackSerializer, services.record_feedback)
+
+    @transition(NoteSerializer, "Reopen a resolved issue at its resolving tier.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def reopen(self, request, pk=None):
+        return self._transition(request, NoteSerializer, services.reopen_issue)
+
+    @transition(CommentSerializer, "Add a comment to the timeline.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def comment(self, request, pk=None):
+        return self._transition(request, CommentSerializer, services.comment_issue)
+
+
+STAT_LABELS = [
+    ("found", pgettext_lazy("export", "found")),
+    ("resolved_on_spot", pgettext_lazy("export", "resolved on the spot")),
+    ("reached.town", pgettext_lazy("export", "reached town")),
+    ("reached.county", pgettext_lazy("export", "reached county")),
+    ("reached.city", pgettext_lazy("export", "reached city")),
+    ("resolved", pgettext_lazy("export", "resolved")),
+    ("resolved_by_tier.village", pgettext_lazy("export", "resolved at village")),
+    ("resolved_by_tier.town", pgettext_lazy("export", "resolved at town")),
+    ("resolved_by_tier.county", pgettext_lazy("export", "resolved at county")),
+    ("resolved_by_tier.city", pgettext_lazy("export", "resolved at city")),
+    ("open", pgettext_lazy("export", "open")),
+    ("overdue", pgettext_lazy("export", "overdue")),
+    ("closure_rate", pgettext_lazy("export", "closure rate")),
+    ("on_time_rate", pgettext_lazy("export", "on-time rate")),
+]
+
+
+def stats_table(figures: dict) -> Table:
+    table = Table(
+        [str(pgettext_lazy("export", "figure")), str(pgettext_lazy("export", "value"))],
+        title=str(pgettext_lazy("export", "statistics")),
+    )
+    table.rows.append([str(pgettext_lazy("export", "within")), figures["within"] or ""])
+    table.rows.append([str(pgettext_lazy("export", "since")), figures["since"]])
+    table.rows.append([str(pgettext_lazy("export", "until")), figures["until"]])
+    for key, label in STAT_LABELS:
+        value = figures
+        for part in key.split("."):
+            value = value[part]
+        table.rows.append([str(label), value])
+    for row in figures["by_category"]:
+        table.rows.append([f"{row['category']}: {pgettext_lazy('export', 'found')}", row["found"]])
+        table.rows.append(
+            [f"{row['category']}: {pgettext_lazy('export', 'resolved')}", row["resolved"]]
+        )
+    return table
+
+
+class StatsView(APIView):
+    """Closure figures (办结率) of the caller's visible issues found in a subtree and period."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(
+        parameters=[
+            StatsQuerySerializer,
+            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+        ],
+        responses={
+            200: StatsSerializer,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            400: ERRORS[400],
+            401: ERRORS[401],
+        },
+    )
+    def get(self, request):
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = stats(Issue.objects.visible_to(request.user), **query.validated_data)
+        figures.setdefault("within", None)
+        if is_tabular(request):
+            return Response(stats_table(figures))
+        return Response(StatsSerializer(figures).data)

@@ -1,0 +1,204 @@
+"""REST representations of issues, their timeline and the transition inputs."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import rules
+from .models import EscalationReason, Issue, IssueEvent, Rating
+
+# Capacities that let a user act on an issue, and so see the reporter's phone in full.
+ACTING = {rules.CADRE, rules.OFFICE, rules.LEADER, rules.CLAIMER, rules.RAISER, rules.OFFICE_OVER}
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise a number, not enough to call it."""
+    if not phone:
+        return ""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    deadline_state = serializers.SerializerMethodField()
+    reporter_phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Issue
+        fields = [
+            "id",
+            "title",
+            "description",
+            "category",
+            "status",
+            "tier",
+            "division",
+            "enterprise",
+            "holder",
+            "department",
+            "claimed_by",
+            "raised_by",
+            "raised_on",
+            "raised_at",
+            "due_at",
+            "overdue",
+            "deadline_state",
+            "escalation_count",
+            "resolved_at",
+            "resolved_tier",
+            "resolution",
+            "rating",
+            "version",
+            "reporter_name",
+            "reporter_phone",
+            "resolved_on_spot",
+            "supervised_at",
+        ]
+        read_only_fields = fields
+
+    def _now(self):
+        if "now" not in self.context:
+            self.context["now"] = timezone.now()
+        return self.context["now"]
+
+    def get_overdue(self, issue: Issue) -> bool:
+        return issue.is_overdue(self._now())
+
+    @extend_schema_field(serializers.ChoiceField(choices=["green", "amber", "red"]))
+    def get_deadline_state(self, issue: Issue) -> str:
+        return issue.deadline_state(self._now())
+
+    def get_reporter_phone(self, issue: Issue) -> str:
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if user is not None and rules.capacities(user, issue) & ACTING:
+            return issue.reporter_phone
+        return mask_phone(issue.reporter_phone)
+
+    def to_representation(self, issue: Issue):
+        data = super().to_representation(issue)
+        # Empty choices read as null: "no rating yet", "not resolved at any tier".
+        data["rating"] = issue.rating or None
+        data["resolved_tier"] = issue.resolved_tier or None
+        return data
+
+
+class IssueCreateSerializer(serializers.Serializer):
+    division = serializers.CharField(max_length=12)
+    enterprise = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    category = serializers.CharField(max_length=40)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IssueEvent
+        fields = ["kind", "tier_from", "tier_to", "actor", "reason", "note", "at"]
+        read_only_fields = fields
+
+
+class TransitionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The issue's version as last read; a stale one answers 409 and changes nothing.",
+    )
+
+
+class ResolveSerializer(TransitionSerializer):
+    resolution = serializers.CharField(max_length=10000)
+
+
+class EscalateSerializer(TransitionSerializer):
+    reason = serializers.ChoiceField(
+        choices=[(r.value, r.label) for r in EscalationReason if r != EscalationReason.OVERDUE]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class AssignSerializer(TransitionSerializer):
+    department = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class ReturnSerializer(TransitionSerializer):
+    reason = serializers.CharField(max_length=40)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class FeedbackSerializer(TransitionSerializer):
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class NoteSerializer(TransitionSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class CommentSerializer(TransitionSerializer):
+    note = serializers.CharField(max_length=10000)
+
+
+class StatsSerializer(serializers.Serializer):
+    """The closure figures of a subtree and period (see issues.selectors.stats)."""
+
+    class Reached(serializers.Serializer):
+        town = serializers.IntegerField()
+        county = serializers.IntegerField()
+        city = serializers.IntegerField()
+
+    class ByTier(serializers.Serializer):
+        village = serializers.IntegerField()
+        town = serializers.IntegerField()
+        county = serializers.IntegerField()
+        city = serializers.IntegerField()
+
+    class ByCategory(serializers.Serializer):
+        category = serializers.CharField()
+        found = serializers.IntegerField()
+        resolved = serializers.IntegerField()
+
+    within = serializers.CharField(allow_null=True)
+    since = serializers.DateField(allow_null=True)
+    until = serializers.DateField(allow_null=True)
+    found = serializers.IntegerField()
+    resolved_on_spot = serializers.IntegerField()
+    reached = Reached()
+    resolved = serializers.IntegerField()
+    resolved_by_tier = ByTier()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    closure_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    by_category = ByCategory(many=True)
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    within = serializers.CharField(required=False, max_length=12)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+    def validate_within(self, value: str) -> str:
+        from dispatch.models import Division
+
+        if not Division.objects.filter(code=value).exists():
+            raise serializers.ValidationError(_("Unknown division code."))
+        return value
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": [_("until comes before since.")]})
+        return attrs
