@@ -46,6 +46,9 @@ class StaleVersion(TransitionError):
 CADRE = "cadre"  # a cadre posted at the holding village
 OFFICE = "office"  # an office member of the holder
 LEADER = "leader"  # a leader of the holder, when nobody else has claimed it
+# A leader of the holder whoever claimed it: a claim that lost the race is a conflict (409),
+# not a lack of rights (403).
+HOLDER_LEADER = "holder_leader"
 CLAIMER = "claimer"  # the leader who claimed it
 RAISER = "raiser"  # who raised it
 OFFICE_OVER = "office_over"  # an office member whose subtree contains the origin
@@ -76,7 +79,7 @@ ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
         _("Only an unresolved issue at town tier or above can be assigned."),
     ),
     "claim": (
-        {LEADER},
+        {HOLDER_LEADER},
         lambda i: (
             not i.is_resolved and i.tier in (Tier.COUNTY, Tier.CITY) and i.claimed_by_id is None
         ),
@@ -112,15 +115,17 @@ def capacities(user, issue: Issue) -> set[str]:
     if not j.sees(issue.division_id):
         return set()
     if j.is_superuser:
-        return {CADRE, OFFICE, LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER}
+        return {CADRE, OFFICE, LEADER, HOLDER_LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER}
     held = {VIEWER}
     holder = issue.holder_id
     if issue.tier == Tier.VILLAGE and holder in j.cadre_at:
         held.add(CADRE)
     if holder in j.office_at:
         held.add(OFFICE)
-    if holder in j.leader_at and issue.claimed_by_id in (None, user.pk):
-        held.add(LEADER)
+    if holder in j.leader_at:
+        held.add(HOLDER_LEADER)
+        if issue.claimed_by_id in (None, user.pk):
+            held.add(LEADER)
     if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:
         held.add(CLAIMER)
     if issue.raised_by_id is not None and issue.raised_by_id == user.pk:
