@@ -63,7 +63,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the office dashboard, open to office members and leaders.
+    "sanbufu.admin_apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "dispatch",
     "issues",
     "diaries",
+    "integrations",
     "sanbufu",
 ]
 
@@ -143,6 +145,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Office members and leaders hold the admin permissions of their role (dispatch.backends).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "dispatch.backends.MembershipBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -275,6 +282,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so the schema has no ambiguous enums (--fail-on-warn).
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "dispatch.models.Tier",
+        "PostingKindEnum": "dispatch.models.Posting.Kind",
+        "DiaryKindEnum": "diaries.models.DiaryEntry.Kind",
+        "EventKindEnum": "issues.models.IssueEvent.Kind",
+    },
 }
 
 LOGGING = {

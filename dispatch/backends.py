@@ -1,0 +1,74 @@
+"""Model permissions that follow from a membership, as a rule in code rather than rows.
+
+An office member (三服务办公室) triages issues and reads the territory; a leader (领导干部)
+reads and acts on issues. Both therefore hold the `view`/`change` permissions the admin asks
+for, without anyone granting them by hand; what they see is still limited to their
+jurisdiction by each admin's queryset, and what they may do to an issue by issues.rules.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import BaseBackend
+
+from .models import Membership
+
+TERRITORY = {
+    f"dispatch.view_{model}"
+    for model in ("division", "enterprise", "grid", "department", "cadre", "posting", "membership")
+}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Membership.Role.OFFICE: frozenset(
+        {
+            "issues.view_issue",
+            "issues.change_issue",
+            "issues.view_issueevent",
+            "issues.view_category",
+            "issues.view_meeting",
+            "issues.view_agendaitem",
+            *TERRITORY,
+        }
+    ),
+    Membership.Role.LEADER: frozenset(
+        {
+            "issues.view_issue",
+            "issues.change_issue",
+            "issues.view_issueevent",
+            "issues.view_category",
+            "dispatch.view_division",
+            "dispatch.view_department",
+        }
+    ),
+}
+
+
+def member_roles(user) -> set[str]:
+    """The roles `user` holds in any division; one query, cached on the user object."""
+    if not user.is_active or user.is_anonymous:
+        return set()
+    cached = getattr(user, "_sanbufu_roles", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        user._sanbufu_roles = cached
+    return cached
+
+
+def is_member(user) -> bool:
+    return bool(member_roles(user))
+
+
+class MembershipBackend(BaseBackend):
+    """Authenticates nobody; grants permissions by membership role."""
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if obj is not None:
+            return set()
+        perms: set[str] = set()
+        for role in member_roles(user_obj):
+            perms |= ROLE_PERMISSIONS.get(role, frozenset())
+        return perms
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return any(p.startswith(f"{app_label}.") for p in self.get_all_permissions(user_obj))

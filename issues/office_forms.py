@@ -1,0 +1,88 @@
+"""Forms of the office and leader pages: deciding an agenda item, closing a meeting, and a
+leader's assign and resolve on the claim board."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import AgendaItem, EscalationReason
+from .services import MANUAL_ESCALATION_REASONS
+
+
+def department_choices(departments) -> list[tuple]:
+    return [("", "---------")] + [(d.pk, d.name) for d in departments]
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=AgendaItem.Decision.choices)
+    # Choices, not a queryset: a page of many items renders them from one query.
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int, required=False)
+    resolution = forms.CharField(
+        label=_("How it was resolved"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    escalation_reason = forms.ChoiceField(
+        label=_("Reason for escalating"),
+        required=False,
+        choices=[("", "---------")]
+        + [(value, EscalationReason(value).label) for value in MANUAL_ESCALATION_REASONS],
+    )
+    return_reason = forms.CharField(label=_("Reason for returning"), required=False, max_length=40)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = department_choices(departments or [])
+
+    def clean(self):
+        data = super().clean()
+        needs = {
+            AgendaItem.Decision.ASSIGN: "department",
+            AgendaItem.Decision.RESOLVE: "resolution",
+            AgendaItem.Decision.ESCALATE: "escalation_reason",
+            AgendaItem.Decision.RETURN: "return_reason",
+        }
+        field = needs.get(data.get("decision"))
+        if field and not data.get(field):
+            self.add_error(field, _("This decision needs this field."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        decision = data["decision"]
+        reason = {
+            AgendaItem.Decision.ESCALATE: data.get("escalation_reason"),
+            AgendaItem.Decision.RETURN: data.get("return_reason"),
+        }.get(decision, "")
+        return {
+            "decision": decision,
+            "department": data.get("department"),
+            "resolution": data.get("resolution") or "",
+            "reason": reason or "",
+            "note": data.get("note") or "",
+        }
+
+
+class CloseMeetingForm(forms.Form):
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class BoardAssignForm(forms.Form):
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = department_choices(departments or [])
+
+
+class BoardResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,47 @@
+"""The admin site: office members and leaders log in without an is_staff flag, and an office
+member's index page is the office dashboard.
+
+Installed in place of django.contrib.admin (settings.INSTALLED_APPS names
+`sanbufu.admin_apps.AdminConfig`), so `admin.site` everywhere is this site.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def admits(user) -> bool:
+    """Staff, and members of an office or leaders of a division (dispatch.Membership)."""
+    from dispatch.backends import is_member
+
+    return user.is_active and (user.is_staff or is_member(user))
+
+
+class LoginForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        if not admits(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class SanbufuAdminSite(admin.AdminSite):
+    site_header = _("sanbufu administration")
+    site_title = _("sanbufu")
+    index_title = _("Office dashboard")
+    index_template = "admin/dashboard.html"
+    login_form = LoginForm
+
+    def has_permission(self, request) -> bool:
+        return admits(request.user)
+
+    def index(self, request, extra_context=None):
+        from issues.dashboard import office_dashboard
+
+        extra_context = {**(extra_context or {}), "dashboard": office_dashboard(request.user)}
+        return super().index(request, extra_context)
