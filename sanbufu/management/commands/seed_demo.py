@@ -31,6 +31,7 @@ from dispatch.models import (
     Posting,
     credit_code_check_char,
 )
+from sanbufu.demo import seed_issues
 
 DEMO_PASSWORD = "sanbufu-demo"
 SHAOXING_CSV = Path(settings.BASE_DIR) / "data" / "divisions-shaoxing.csv"
@@ -179,6 +180,7 @@ class Command(BaseCommand):
             created = self.seed_territory(divisions)
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
+        seed_issues(self.stdout)
         self.print_logins(divisions)
 
     @staticmethod
