@@ -291,3 +291,123 @@ def test_closing_needs_minutes(meeting, town_office):
         close_meeting(actor=town_office, meeting=meeting, minutes="  ")
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.OPEN
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+def test_meeting_page_shows_the_agenda_with_a_decide_form(client, meeting, agenda, town_office):
+    client.force_login(town_office)
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    for issue in agenda["held"]:
+        assert issue.title in page
+    assert page.count('class="decide"') == 3
+    assert agenda["at_county"].title not in page
+
+
+def test_another_towns_office_gets_a_404_for_the_meeting(client, meeting, other_town_office):
+    client.force_login(other_town_office)
+    for path in ("", "print/", "agenda.xlsx"):
+        assert client.get(f"/meetings/{meeting.pk}/{path}").status_code == 404
+
+
+def test_deciding_on_the_page_assigns_the_issue(client, meeting, agenda, town_office):
+    dept = town_department()
+    issue = agenda["held"][0]
+    item = item_for(meeting, issue)
+    client.force_login(town_office)
+    response = client.post(
+        f"/meetings/{meeting.pk}/items/{item.pk}/decide/",
+        {f"item{item.pk}-decision": "assign", f"item{item.pk}-department": dept.pk},
+    )
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert issue.department == dept
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert page.count('class="decide"') == 2
+
+
+def test_deciding_without_the_needed_field_is_a_form_error(client, meeting, agenda, town_office):
+    item = item_for(meeting, agenda["held"][0])
+    client.force_login(town_office)
+    response = client.post(
+        f"/meetings/{meeting.pk}/items/{item.pk}/decide/", {f"item{item.pk}-decision": "escalate"}
+    )
+    assert response.status_code == 400
+    item.refresh_from_db()
+    assert item.decision == ""
+
+
+def test_deciding_on_a_closed_meeting_is_refused_on_the_page(client, meeting, agenda, town_office):
+    close_meeting(actor=town_office, meeting=meeting, minutes="纪要")
+    item = item_for(meeting, agenda["held"][0])
+    client.force_login(town_office)
+    response = client.post(
+        f"/meetings/{meeting.pk}/items/{item.pk}/decide/",
+        {f"item{item.pk}-decision": "resolve", f"item{item.pk}-resolution": "好了"},
+    )
+    assert response.status_code == 409
+    assert Issue.objects.get(pk=item.issue_id).status == Issue.Status.OPEN
+
+
+def test_closing_on_the_page_records_the_minutes(client, meeting, town_office):
+    client.force_login(town_office)
+    client.post(f"/meetings/{meeting.pk}/close/", {"minutes": "议定三件事"})
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.minutes) == ("closed", "议定三件事")
+
+
+def test_printable_agenda_lists_every_item(client, meeting, agenda, town_office):
+    client.force_login(town_office)
+    page = client.get(f"/meetings/{meeting.pk}/print/").content.decode()
+    assert "css/print.css" in page
+    assert all(i.title in page for i in agenda["held"])
+
+
+def test_agenda_spreadsheet_has_one_row_per_item(client, meeting, agenda, town_office, settings):
+    import io
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    client.force_login(town_office)
+    response = client.get(f"/meetings/{meeting.pk}/agenda.xlsx", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    with translation.override("zh-hans"):
+        assert rows[1][3] == translation.gettext("Title")
+    assert sorted(r[1] for r in rows[2:]) == sorted(i.pk for i in agenda["held"])
+
+
+def test_office_member_convenes_this_weeks_meeting_from_the_page(client, agenda, town_office):
+    client.force_login(town_office)
+    response = client.post("/meetings/convene/", {"town": LANTING})
+    meeting = Meeting.objects.get()
+    assert response["Location"] == f"/meetings/{meeting.pk}/"
+    client.post("/meetings/convene/", {"town": LANTING})
+    assert Meeting.objects.count() == 1
+
+
+def test_another_towns_office_cannot_convene(client, agenda, other_town_office):
+    client.force_login(other_town_office)
+    assert client.post("/meetings/convene/", {"town": LANTING}).status_code == 404
+    assert not Meeting.objects.exists()
+
+
+def test_meeting_page_runs_a_fixed_number_of_queries(
+    client, village_cadre, town_office, shaoxing, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    town_department()
+    issue_at_town(village_cadre, "一")
+    small_meeting = convene_meeting(town=shaoxing.lanting, week="2026-W47")
+    client.force_login(town_office)
+    client.get(f"/meetings/{small_meeting.pk}/")
+    with CaptureQueriesContext(connection) as small:
+        client.get(f"/meetings/{small_meeting.pk}/")
+    for n in range(10):
+        issue_at_town(village_cadre, f"问题{n}")
+    big = convene_meeting(town=shaoxing.lanting, week=WEEK)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(f"/meetings/{big.pk}/")
