@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .models import IssueEvent
+from .signals import events_recorded
 
 
 @shared_task(acks_late=True)
@@ -83,6 +84,7 @@ def process_events(event_ids: list[int]) -> None:
             )
     if messages:
         send_mass_mail(messages, fail_silently=False)
+    events_recorded.send(sender=IssueEvent, event_ids=list(event_ids))
 
 
 @shared_task(acks_late=True)

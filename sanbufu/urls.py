@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("sanbufu.api")),
+    path("open311/v2/", include("integrations.urls")),
     path("", include("issues.urls")),
     path("", include("diaries.urls")),
 ]
