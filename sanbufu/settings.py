@@ -16,11 +16,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SANBUFU_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(os.environ.get("SANBUFU_VAR_DIR") or BASE_DIR / "var")
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -63,7 +63,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the office dashboard, open to office members and leaders.
+    "sanbufu.admin_apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "dispatch",
     "issues",
     "diaries",
+    "integrations",
     "integrations",
     "sanbufu",
 ]
@@ -122,6 +124,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Two checkouts testing against one server at once each need their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -144,6 +148,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Office members and leaders hold the admin permissions of their role (dispatch.backends).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "dispatch.backends.MembershipBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -276,6 +285,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so the schema has no ambiguous enums (--fail-on-warn).
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "dispatch.models.Tier",
+        "PostingKindEnum": "dispatch.models.Posting.Kind",
+        "DiaryKindEnum": "diaries.models.DiaryEntry.Kind",
+        "EventKindEnum": "issues.models.IssueEvent.Kind",
+    },
     # One name per choice set, so the schema has no ambiguous enums (--fail-on-warn).
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "dispatch.models.Tier",
