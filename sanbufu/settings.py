@@ -82,7 +82,6 @@ INSTALLED_APPS = [
     "issues",
     "diaries",
     "integrations",
-    "integrations",
     "sanbufu",
 ]
 
@@ -285,13 +284,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per choice set, so the schema has no ambiguous enums (--fail-on-warn).
-    "ENUM_NAME_OVERRIDES": {
-        "TierEnum": "dispatch.models.Tier",
-        "PostingKindEnum": "dispatch.models.Posting.Kind",
-        "DiaryKindEnum": "diaries.models.DiaryEntry.Kind",
-        "EventKindEnum": "issues.models.IssueEvent.Kind",
-    },
     # One name per choice set, so the schema has no ambiguous enums (--fail-on-warn).
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "dispatch.models.Tier",
