@@ -14,6 +14,7 @@ from dispatch.api import (
     PostingViewSet,
 )
 from issues.api import IssueViewSet, StatsView, TokenView
+from issues.meetings_api import MeetingViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
@@ -24,6 +25,7 @@ router.register("postings", PostingViewSet, basename="posting")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("issues", IssueViewSet, basename="issue")
 router.register("diaries", DiaryEntryViewSet, basename="diary")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

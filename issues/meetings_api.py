@@ -1,0 +1,146 @@
+"""Meetings in the REST API (API.md "Meetings"): read a town's weekly analysis meetings,
+decide agenda items and close a meeting. A meeting is visible when its town lies in the
+caller's jurisdiction; deciding and closing are for the town's office members."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dispatch.services import jurisdiction
+
+from . import services
+from .api import ERRORS, TRANSITION_ERRORS, domain_errors
+from .models import AgendaItem, Meeting
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    issue_title = serializers.CharField(source="issue.title", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AgendaItem
+        fields = [
+            "id",
+            "issue",
+            "issue_title",
+            "new",
+            "decision",
+            "department",
+            "note",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    items = AgendaItemSerializer(many=True, read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "town",
+            "week",
+            "status",
+            "stats",
+            "items",
+            "minutes",
+            "convened_at",
+            "closed_at",
+            "closed_by",
+        ]
+        read_only_fields = fields
+
+
+class DecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=AgendaItem.Decision.choices)
+    department = serializers.IntegerField(required=False, allow_null=True)
+    resolution = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseSerializer(serializers.Serializer):
+    minutes = serializers.CharField()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("town", str, description="A town's 12-digit code."),
+            OpenApiParameter("week", str, description="An ISO week, 2026-W48."),
+        ],
+        responses={200: MeetingSerializer(many=True), **ERRORS},
+    ),
+    retrieve=extend_schema(responses={200: MeetingSerializer, **ERRORS}),
+)
+class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = MeetingSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        items = AgendaItem.objects.select_related("issue", "decided_by").order_by(
+            "-new", "issue_id"
+        )
+        qs = (
+            Meeting.objects.filter(jurisdiction(self.request.user).q("town__code"))
+            .select_related("closed_by")
+            .prefetch_related(Prefetch("items", queryset=items))
+            .order_by("-week", "town_id")
+        )
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("town"):
+                qs = qs.filter(town_id=params["town"])
+            if params.get("week"):
+                try:
+                    services.parse_week(params["week"])
+                except DjangoValidationError:
+                    raise exceptions.ValidationError(
+                        {"week": [_("Write an ISO week as 2026-W48.")]}
+                    ) from None
+                qs = qs.filter(week=params["week"])
+        return qs
+
+    @extend_schema(
+        request=DecideSerializer,
+        responses={200: AgendaItemSerializer, **TRANSITION_ERRORS},
+        description="Decide an agenda item and apply the transition to its issue; 409 when "
+        "the meeting is closed or the item already decided.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[0-9]+)/decide")
+    def decide(self, request, pk=None, item_id=None):
+        meeting = self.get_object()
+        item = meeting.items.filter(pk=item_id).first()
+        if item is None:
+            raise exceptions.NotFound(_("No such agenda item."))
+        data = DecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with domain_errors():
+            item = services.decide_agenda_item(actor=request.user, item=item, **data.validated_data)
+        item = AgendaItem.objects.select_related("issue", "decided_by").get(pk=item.pk)
+        return Response(AgendaItemSerializer(item).data)
+
+    @extend_schema(
+        request=CloseSerializer,
+        responses={200: MeetingSerializer, **TRANSITION_ERRORS},
+        description="Close the meeting with its minutes; 409 when already closed.",
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        meeting = self.get_object()
+        data = CloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with domain_errors():
+            services.close_meeting(
+                actor=request.user, meeting=meeting, minutes=data.validated_data["minutes"]
+            )
+        return Response(MeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)
