@@ -4,13 +4,38 @@ province has tens of thousands of divisions, too many for a select box."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
+from .services import jurisdiction
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Rows whose `scope_field` (a division code) lies outside the user's jurisdiction do not
+    exist for them: not in lists, search or autocomplete, and a 404 in the change view."""
+
+    scope_field = "division__code"
+    # True when scope_field crosses a many-valued relation (a cadre's postings).
+    scope_distinct = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        scoped = qs.filter(jurisdiction(request.user).q(self.scope_field))
+        return scoped.distinct() if self.scope_distinct else scoped
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
 
 @admin.register(Division)
-class DivisionAdmin(admin.ModelAdmin):
+class DivisionAdmin(ScopedAdmin):
+    scope_field = "code"
     list_display = ["code", "name", "tier", "parent"]
     list_filter = ["tier"]
     search_fields = ["code", "name"]
@@ -20,7 +45,7 @@ class DivisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(ScopedAdmin):
     list_display = ["name", "credit_code", "division"]
     search_fields = ["name", "credit_code"]
     autocomplete_fields = ["division"]
@@ -28,7 +53,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(admin.ModelAdmin):
+class GridAdmin(ScopedAdmin):
     list_display = ["name", "division", "party_branch"]
     search_fields = ["name", "division__name", "party_branch"]
     autocomplete_fields = ["division"]
@@ -36,7 +61,7 @@ class GridAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ScopedAdmin):
     list_display = ["name", "division"]
     list_filter = ["division__tier"]
     search_fields = ["name", "division__name"]
@@ -52,7 +77,9 @@ class PostingInline(admin.TabularInline):
 
 
 @admin.register(Cadre)
-class CadreAdmin(admin.ModelAdmin):
+class CadreAdmin(ScopedAdmin):
+    scope_field = "postings__division__code"
+    scope_distinct = True
     list_display = ["name", "user", "phone", "agency"]
     search_fields = ["name", "user__username", "phone", "agency"]
     autocomplete_fields = ["user"]
@@ -77,7 +104,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Posting)
-class PostingAdmin(admin.ModelAdmin):
+class PostingAdmin(ScopedAdmin):
     list_display = ["cadre", "kind", "division", "enterprise", "started_on", "ended_on"]
     list_filter = ["kind", ActiveFilter]
     search_fields = ["cadre__name", "division__name", "division__code", "enterprise__name"]
@@ -87,7 +114,7 @@ class PostingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ScopedAdmin):
     list_display = ["user", "role", "division"]
     list_filter = ["role", "division__tier"]
     search_fields = ["user__username", "division__name", "division__code"]

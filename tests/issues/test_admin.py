@@ -222,3 +222,32 @@ def test_export_holds_only_the_selected_visible_issues(office_client, ours, thei
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
     assert len(rows[0]) == 11  # the header row
     assert [r[0] for r in rows[1:]] == [ours.pk]
+
+
+# The territory admin ------------------------------------------------------------------------
+
+
+def test_territory_admin_is_scoped_to_the_town(office_client, enterprise, community_cadre):
+    from dispatch.models import Cadre, Department
+
+    ours = town_department()
+    theirs = Department.objects.create(name="府山街道城管科", division_id="330602002000")
+    page = office_client.get("/admin/dispatch/department/").content.decode()
+    assert ours.name in page and theirs.name not in page
+    assert office_client.get(f"/admin/dispatch/department/{theirs.pk}/change/").status_code == 404
+    assert (
+        office_client.get(f"/admin/dispatch/enterprise/{enterprise.pk}/change/").status_code == 200
+    )
+    other_cadre = Cadre.objects.get(user=community_cadre)
+    assert office_client.get(f"/admin/dispatch/cadre/{other_cadre.pk}/change/").status_code == 404
+    response = office_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "dispatch", "model_name": "enterprise", "field_name": "division", "term": ""},
+    )
+    codes = {r["id"] for r in response.json()["results"]}
+    assert "330603008250" in codes
+    assert not any(c.startswith("330602") for c in codes)
+
+
+def test_office_member_only_views_the_territory(office_client):
+    assert office_client.get("/admin/dispatch/department/add/").status_code == 403
