@@ -27,7 +27,9 @@ class DiaryEntryForm(forms.Form):
     posting = PostingChoiceField(queryset=Posting.objects.none(), label=_("Posting"))
     kind = forms.ChoiceField(label=_("Diary"), choices=DiaryEntry.Kind.choices)
     visited_on = forms.DateField(
-        label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Visited on"),
+        # A date input takes ISO dates whatever the language's own date format.
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     households_visited = forms.IntegerField(
         label=_("Households or firms visited"),
@@ -91,6 +93,10 @@ class IssueForm(forms.Form):
 
 
 class BaseIssueFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("Remove this issue")
+
     def specs(self) -> list[dict]:
         """The filled-in rows as the dicts the diary service takes."""
         rows = []
