@@ -98,7 +98,14 @@ def test_a_real_worker_runs_the_sweep_sent_through_redis(worker):
     bulk_issues(5, due_at=DUE, divisions=["330603008250", "330602002045"])
     as_of = DUE + timedelta(minutes=1)
 
-    escalate_overdue_task.delay(as_of.isoformat())
+    # An explicit connection: the app's producer pool may already point at the broker of
+    # an earlier test in this session, and changing broker_url does not rebuild it.
+    from sanbufu.celery import app
+
+    with app.connection_for_write(app.conf.broker_url) as conn:
+        escalate_overdue_task.apply_async(
+            args=[as_of.isoformat()], connection=conn, queue=app.conf.task_default_queue
+        )
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
