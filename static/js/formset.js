@@ -32,3 +32,15 @@
 
   window.sanbufuFormset = { add: add };
 })();
+
+/* After the server sends the form back with errors, put the cursor on the first one. */
+(function () {
+  "use strict";
+  var first = document.querySelector(
+    ".has-error input:not([type=hidden]), .has-error select, .has-error textarea"
+  );
+  if (first) {
+    first.focus();
+    first.scrollIntoView({ block: "center" });
+  }
+})();

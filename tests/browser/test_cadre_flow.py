@@ -98,6 +98,9 @@ def test_missing_field_shows_the_error_and_writes_nothing(
     page.click("form#diary-form button[type=submit]")
 
     expect(page.locator(".field-summary .errors")).to_be_visible()
+    # The cursor waits in the field to fix, which names its error for screen readers.
+    expect(page.locator("#id_summary")).to_be_focused()
+    expect(page.locator("#id_summary")).to_have_attribute("aria-invalid", "true")
     # What was typed is still there.
     expect(page.locator("#id_issues-0-title")).to_have_value("自来水水压不足")
     page.screenshot(path=artifacts_dir / "diary-error-phone-zh.png", full_page=True)

@@ -323,3 +323,25 @@ def test_issue_page_runs_the_same_queries_however_long_the_timeline(
         services.comment_issue(actor=village_cadre, issue=issue, note=f"第{n}条")
     with django_assert_num_queries(len(one.captured_queries)):
         detail(client, issue)
+
+
+def test_deadline_light_turns_amber_when_most_of_the_time_is_used(client, village_cadre, water):
+    issue = raise_at(village_cadre, water)
+    now = timezone.now()
+    Issue.objects.filter(pk=issue.pk).update(
+        arrived_at=now - datetime.timedelta(days=5), due_at=now + datetime.timedelta(days=1)
+    )
+    client.force_login(village_cadre)
+    assert 'class="light amber"' in client.get(reverse("issues:list")).text
+    assert 'class="light amber"' in detail(client, issue).text
+
+
+def test_office_member_lists_issues_in_the_town_without_a_posting_filter(
+    client, village_cadre, town_office, water
+):
+    raise_at(village_cadre, water, title="兰亭村的问题")
+    client.force_login(town_office)
+    response = client.get(reverse("issues:list"), {"posting": "1"})
+    assert response.status_code == 200
+    assert "posting" not in response.context["filters"].fields
+    assert [i.title for i in response.context["page"].object_list] == ["兰亭村的问题"]
