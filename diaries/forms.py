@@ -15,7 +15,7 @@ from .models import DiaryEntry
 
 def posting_label(posting: Posting) -> str:
     place = posting.enterprise.name if posting.enterprise_id else posting.division.name
-    return f"{place}（{posting.get_kind_display()}）"
+    return _("%(place)s (%(kind)s)") % {"place": place, "kind": posting.get_kind_display()}
 
 
 class PostingChoiceField(forms.ModelChoiceField):
