@@ -51,9 +51,9 @@ class DiaryEntryViewSet(
 ):
     """People's and enterprise diaries (民情日记 / 企情日记) in the caller's jurisdiction."""
 
+    queryset = DiaryEntry.objects.none()  # for the schema; requests use get_queryset
     serializer_class = DiaryEntrySerializer
     filterset_class = DiaryFilter
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         return (

@@ -44,6 +44,7 @@ ERRORS = {
     400: {"description": "Invalid input, in DRF's shape: {field: [messages]}."},
     401: {"description": "Not authenticated."},
     403: {"description": "Not an office member."},
+    404: {"description": "Not in the caller's subtrees, a page past the end, or no such format."},
 }
 
 
@@ -112,6 +113,17 @@ class DivisionFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: DivisionSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "code", str, OpenApiParameter.PATH, pattern="^[0-9]{12}$", description="12 digits."
+            )
+        ],
+        responses={200: DivisionSerializer, **ERRORS},
+    ),
+)
 class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
     """The four-tier territory, by 12-digit code."""
 
@@ -148,7 +160,7 @@ class DivisionCodeFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(responses={200: EnterpriseSerializer(many=True), **ERRORS}),
     create=extend_schema(responses={201: EnterpriseSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: EnterpriseSerializer, 404: None, **ERRORS}),
+    retrieve=extend_schema(responses={200: EnterpriseSerializer, **ERRORS}),
 )
 class EnterpriseViewSet(OfficeViewSet):
     """Enterprises in the subtrees of the caller's offices."""
@@ -161,7 +173,7 @@ class EnterpriseViewSet(OfficeViewSet):
 @extend_schema_view(
     list=extend_schema(responses={200: DepartmentSerializer(many=True), **ERRORS}),
     create=extend_schema(responses={201: DepartmentSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: DepartmentSerializer, 404: None, **ERRORS}),
+    retrieve=extend_schema(responses={200: DepartmentSerializer, **ERRORS}),
 )
 class DepartmentViewSet(OfficeViewSet):
     """Departments of towns, counties and cities in the caller's office subtrees."""
@@ -174,7 +186,7 @@ class DepartmentViewSet(OfficeViewSet):
 @extend_schema_view(
     list=extend_schema(responses={200: CadreSerializer(many=True), **ERRORS}),
     create=extend_schema(responses={201: CadreSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: CadreSerializer, 404: None, **ERRORS}),
+    retrieve=extend_schema(responses={200: CadreSerializer, **ERRORS}),
 )
 class CadreViewSet(OfficeViewSet):
     """Cadres ever posted in the caller's office subtrees, and those not yet posted anywhere.
@@ -207,8 +219,8 @@ class PostingFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(responses={200: PostingSerializer(many=True), **ERRORS}),
     create=extend_schema(responses={201: PostingSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: PostingSerializer, 404: None, **ERRORS}),
-    partial_update=extend_schema(responses={200: PostingSerializer, 404: None, **ERRORS}),
+    retrieve=extend_schema(responses={200: PostingSerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: PostingSerializer, **ERRORS}),
 )
 class PostingViewSet(mixins.UpdateModelMixin, OfficeViewSet):
     """Postings of cadres at villages, communities and enterprises in the caller's subtrees."""
@@ -228,7 +240,7 @@ class PostingViewSet(mixins.UpdateModelMixin, OfficeViewSet):
         parameters=[
             OpenApiParameter("division", str, required=True, description="A division code.")
         ],
-        responses={200: CoverageSerializer, 404: None, **ERRORS},
+        responses={200: CoverageSerializer, **ERRORS},
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
@@ -247,7 +259,7 @@ class PostingViewSet(mixins.UpdateModelMixin, OfficeViewSet):
 @extend_schema_view(
     list=extend_schema(responses={200: MembershipSerializer(many=True), **ERRORS}),
     create=extend_schema(responses={201: MembershipSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: MembershipSerializer, 404: None, **ERRORS}),
+    retrieve=extend_schema(responses={200: MembershipSerializer, **ERRORS}),
 )
 class MembershipViewSet(OfficeViewSet):
     """Office and leader memberships. A superuser appoints anywhere; an office member

@@ -191,9 +191,9 @@ class IssueViewSet(
 ):
     """Issues in the caller's jurisdiction, their timeline and every transition."""
 
+    queryset = Issue.objects.none()  # for the schema; requests use get_queryset
     serializer_class = IssueSerializer
     filterset_class = IssueFilter
-    lookup_value_regex = "[0-9]+"
     search_fields = ["title", "description"]
     ordering_fields = ["raised_at", "raised_on", "due_at", "escalation_count", "id"]
     ordering = ["-raised_at", "-id"]
@@ -351,6 +351,7 @@ class StatsView(APIView):
             (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
             400: ERRORS[400],
             401: ERRORS[401],
+            404: OpenApiResponse(DETAIL, description="No such format."),
         },
     )
     def get(self, request):

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dispatch.models import Tier
+
 from . import rules
 from .models import EscalationReason, Issue, IssueEvent, Rating
 
@@ -25,11 +27,16 @@ def mask_phone(phone: str) -> str:
 
 class IssueSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    claimed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
     deadline_state = serializers.SerializerMethodField()
     reporter_phone = serializers.SerializerMethodField()
+    # Empty choices read as null: "no rating yet", "not resolved at any tier".
+    rating = serializers.ChoiceField(choices=Rating.choices, allow_null=True, read_only=True)
+    resolved_tier = serializers.ChoiceField(choices=Tier.choices, allow_null=True, read_only=True)
 
     class Meta:
         model = Issue
@@ -85,7 +92,6 @@ class IssueSerializer(serializers.ModelSerializer):
 
     def to_representation(self, issue: Issue):
         data = super().to_representation(issue)
-        # Empty choices read as null: "no rating yet", "not resolved at any tier".
         data["rating"] = issue.rating or None
         data["resolved_tier"] = issue.resolved_tier or None
         return data
@@ -102,7 +108,7 @@ class IssueCreateSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = IssueEvent
