@@ -231,9 +231,11 @@ class Issue(models.Model):
             ),
             # actionable_by, ?holder=, claim board, meetings: unresolved issues by holder.
             models.Index(fields=["holder", "status"], name="issue_holder_status"),
-            # The sweep: unresolved issues by tier past their due time.
+            # The sweep: unresolved issues of a tier in deadline order, read a batch at a time.
             models.Index(
-                fields=["tier", "due_at"], name="issue_sweep", condition=~Q(status="resolved")
+                fields=["tier", "due_at", "id"],
+                name="issue_sweep",
+                condition=~Q(status="resolved"),
             ),
             # Statistics over a period: by found date.
             models.Index(fields=["raised_on"], name="issue_raised_on"),

@@ -578,15 +578,6 @@ def _due_case(tier: str, arrived: datetime):
     return Case(*whens, default=Value(default))
 
 
-def _claim_batch(queryset, batch_size: int) -> list[int]:
-    """Lock the next batch of rows. On PostgreSQL rows another transaction holds (a
-    concurrent sweep or a manual transition) are skipped and left for the next run."""
-    qs = queryset.order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    return list(qs.values_list("id", flat=True)[:batch_size])
-
-
 def escalate_overdue(
     *, as_of: datetime | None = None, batch_size: int | None = None
 ) -> dict[str, int]:
@@ -602,9 +593,37 @@ def escalate_overdue(
     as_of = as_of or timezone.now()
     batch_size = batch_size or settings.SANBUFU_SWEEP_BATCH
     moved = {tier: 0 for tier in TIERS}
-    moved[Tier.CITY] = _sweep_supervise(as_of, batch_size)
+    moved[Tier.CITY] = _sweep(
+        _overdue_at(Tier.CITY, as_of).filter(supervised_at__isnull=True),
+        batch_size,
+        update={"supervised_at": as_of},
+        event={"kind": IssueEvent.Kind.SUPERVISED, "tier_from": Tier.CITY, "tier_to": Tier.CITY},
+        as_of=as_of,
+    )
     for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
-        moved[tier] = _sweep_tier(tier, as_of, batch_size)
+        new_tier = tier_above(tier)
+        keep = PREFIX_LENGTH[new_tier]
+        moved[tier] = _sweep(
+            _overdue_at(tier, as_of),
+            batch_size,
+            update={
+                "tier": new_tier,
+                "holder_id": Concat(Substr("division_id", 1, keep), Value("0" * (12 - keep))),
+                "status": Issue.Status.OPEN,
+                "department": None,
+                "claimed_by": None,
+                "arrived_at": as_of,
+                "due_at": _due_case(new_tier, as_of),
+                "supervised_at": None,
+                "escalation_count": F("escalation_count") + 1,
+                "peak_tier": Case(
+                    When(~Q(peak_tier__in=TIERS[tier_index(new_tier) :]), then=Value(new_tier)),
+                    default=F("peak_tier"),
+                ),
+            },
+            event={"kind": IssueEvent.Kind.ESCALATED, "tier_from": tier, "tier_to": new_tier},
+            as_of=as_of,
+        )
     return moved
 
 
@@ -612,73 +631,47 @@ def _overdue_at(tier: str, as_of: datetime):
     return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(status=Issue.Status.RESOLVED)
 
 
-def _sweep_tier(tier: str, as_of: datetime, batch_size: int) -> int:
-    new_tier = tier_above(tier)
-    keep = PREFIX_LENGTH[new_tier]
-    due = _due_case(new_tier, as_of)
-    higher = TIERS[tier_index(new_tier) :]
-    total, last_id = 0, 0
+def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: datetime) -> int:
+    """Apply `update` to the rows of `pending`, a batch per transaction, with one event each.
+
+    Every update takes its rows out of `pending` (a new tier, or supervised), so each batch is
+    simply the first rows still pending, read through the sweep index in deadline order; no
+    cursor, no re-sorting of the backlog. On PostgreSQL, rows another transaction holds (a
+    concurrent sweep or a manual transition) are skipped and left for the next run; on SQLite
+    the IMMEDIATE transaction already excludes every other writer.
+    """
+    total = 0
     while True:
         with transaction.atomic():
-            ids = _claim_batch(_overdue_at(tier, as_of).filter(id__gt=last_id), batch_size)
+            batch = pending.order_by("due_at", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                batch = batch.select_for_update(skip_locked=True)
+            ids = list(batch.values_list("id", flat=True)[:batch_size])
             if not ids:
                 return total
-            last_id = ids[-1]
-            Issue.objects.filter(id__in=ids).update(
-                tier=new_tier,
-                holder_id=Concat(Substr("division_id", 1, keep), Value("0" * (12 - keep))),
-                status=Issue.Status.OPEN,
-                department=None,
-                claimed_by=None,
-                arrived_at=as_of,
-                due_at=due,
-                supervised_at=None,
-                escalation_count=F("escalation_count") + 1,
-                peak_tier=Case(
-                    When(~Q(peak_tier__in=higher), then=Value(new_tier)), default=F("peak_tier")
-                ),
-                version=F("version") + 1,
-            )
-            events = IssueEvent.objects.bulk_create(
-                IssueEvent(
-                    issue_id=pk,
-                    kind=IssueEvent.Kind.ESCALATED,
-                    tier_from=tier,
-                    tier_to=new_tier,
-                    reason=EscalationReason.OVERDUE,
-                    at=as_of,
-                )
-                for pk in ids
-            )
-            _queue_event_hooks([e.pk for e in events])
+            Issue.objects.filter(id__in=ids).update(**update, version=F("version") + 1)
+            _queue_event_hooks(_insert_events(ids, at=as_of, **event))
             total += len(ids)
 
 
-def _sweep_supervise(as_of: datetime, batch_size: int) -> int:
-    total, last_id = 0, 0
-    while True:
-        with transaction.atomic():
-            pending = _overdue_at(Tier.CITY, as_of).filter(
-                supervised_at__isnull=True, id__gt=last_id
-            )
-            ids = _claim_batch(pending, batch_size)
-            if not ids:
-                return total
-            last_id = ids[-1]
-            Issue.objects.filter(id__in=ids).update(supervised_at=as_of, version=F("version") + 1)
-            events = IssueEvent.objects.bulk_create(
-                IssueEvent(
-                    issue_id=pk,
-                    kind=IssueEvent.Kind.SUPERVISED,
-                    tier_from=Tier.CITY,
-                    tier_to=Tier.CITY,
-                    reason=EscalationReason.OVERDUE,
-                    at=as_of,
-                )
-                for pk in ids
-            )
-            _queue_event_hooks([e.pk for e in events])
-            total += len(ids)
+def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, at) -> list[int]:
+    """Write the sweep's events for a batch of issues in one INSERT ... SELECT.
+
+    Building thousands of model instances for bulk_create costs several times the SQL itself
+    (measured: two thirds of the sweep's time), so the rows are made by the database.
+    """
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(IssueEvent._meta.db_table)} "
+        "(issue_id, kind, tier_from, tier_to, reason, note, rating, at) "
+        f"SELECT id, %s, %s, %s, %s, '', '', %s FROM {qn(Issue._meta.db_table)} "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) RETURNING id"
+    )
+    params = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
+    params += [connection.ops.adapt_datetimefield_value(at), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # Meetings -----------------------------------------------------------------------------------
