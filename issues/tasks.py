@@ -21,6 +21,8 @@ from .signals import events_recorded
 def escalate_overdue_task(as_of: str | None = None) -> dict[str, int]:
     """The hourly sweep. Concurrent runs each move the rows they lock, so none moves twice."""
     when = datetime.fromisoformat(as_of) if as_of else timezone.now()
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)  # a naive moment is Shanghai time
     return services.escalate_overdue(as_of=when)
 
 
