@@ -146,7 +146,7 @@ def weekly_chart(weekly: list[tuple[datetime.date, int, int]]) -> SafeString:
     group = (width - left - 8) / max(len(weekly), 1)
     bar = group * 0.36
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
         f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
         f"<title>{escape(_('Raised and resolved per week'))}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" stroke="#999"/>',
@@ -183,7 +183,7 @@ def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
     peak = max([1, *(found for _l, found, _r in rows)])
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {label_w + bar_w + 90} {height}" '
-        f'width="100%" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+        f'width="{label_w + bar_w + 90}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
         _legend(label_w, 12),
     ]
     if not rows:

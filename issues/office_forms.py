@@ -15,7 +15,9 @@ def department_choices(departments) -> list[tuple]:
 
 
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=AgendaItem.Decision.choices)
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("", "---------"), *AgendaItem.Decision.choices]
+    )
     # Choices, not a queryset: a page of many items renders them from one query.
     department = forms.TypedChoiceField(label=_("Department"), coerce=int, required=False)
     resolution = forms.CharField(
