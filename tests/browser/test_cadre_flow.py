@@ -24,8 +24,10 @@ def categories(transactional_db):
     ]
 
 
-def log_in(page, username: str) -> None:
+def log_in(page, username: str, screenshot=None) -> None:
     page.goto("/accounts/login/")
+    if screenshot:
+        page.screenshot(path=screenshot)
     page.fill("#id_username", username)
     page.fill("#id_password", DEFAULT_PASSWORD)
     page.click("main form button[type=submit]")
@@ -47,7 +49,7 @@ def add_issue(page, index: int, title: str, category: str) -> None:
 def test_cadre_logs_a_diary_with_two_issues_and_escalates_one(
     page, village_cadre, categories, artifacts_dir
 ):
-    log_in(page, "village_cadre")
+    log_in(page, "village_cadre", screenshot=artifacts_dir / "login-phone-zh.png")
     page.screenshot(path=artifacts_dir / "home-phone-zh.png", full_page=True)
     page.click("nav >> text=写民情日记")
     expect(page.locator("h1")).to_have_text("写民情日记")

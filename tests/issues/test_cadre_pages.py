@@ -345,3 +345,13 @@ def test_office_member_lists_issues_in_the_town_without_a_posting_filter(
     assert response.status_code == 200
     assert "posting" not in response.context["filters"].fields
     assert [i.title for i in response.context["page"].object_list] == ["兰亭村的问题"]
+
+
+def test_my_issues_pages_keep_the_filters(client, village_cadre, water):
+    for n in range(27):
+        raise_at(village_cadre, water, title=f"问题{n}")
+    client.force_login(village_cadre)
+    first = client.get(reverse("issues:list"), {"status": "open"})
+    assert 'href="?status=open&amp;page=2"' in first.text
+    second = client.get(reverse("issues:list"), {"status": "open", "page": 2})
+    assert len(second.context["page"].object_list) == 2
