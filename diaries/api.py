@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from dispatch.api import CodeFilter
@@ -18,6 +19,17 @@ from issues.api import ERRORS, domain_errors
 from .models import DiaryEntry
 from .serializers import DiaryEntryCreateSerializer, DiaryEntrySerializer
 from .services import log_diary_entry
+
+
+def aligned_errors(errors: dict, submitted) -> dict:
+    """Report the errors of the nested issues as a list aligned with the submitted issues
+    ({} for a good one), the same shape as the service's own per-issue errors."""
+    nested = errors.get("issues")
+    issues = submitted.get("issues") if hasattr(submitted, "get") else None
+    if isinstance(nested, dict) and isinstance(issues, list):
+        errors = dict(errors)
+        errors["issues"] = [nested.get(i, nested.get(str(i), {})) for i in range(len(issues))]
+    return errors
 
 
 class DiaryFilter(django_filters.FilterSet):
@@ -64,7 +76,8 @@ class DiaryEntryViewSet(
 
     def create(self, request, *args, **kwargs):
         data = DiaryEntryCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            raise ValidationError(aligned_errors(data.errors, request.data))
         with domain_errors():
             entry = log_diary_entry(actor=request.user, **data.validated_data)
         entry = self.get_queryset().get(pk=entry.pk)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dispatch.models import Posting
+from issues.models import Category
 
 from .models import DiaryEntry
 
 
 class DiaryIssueSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    # A blank title or an unknown category is left to the service, which reports the errors
+    # of every issue at once.
+    title = serializers.CharField(max_length=200, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     category = serializers.CharField(max_length=40)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
@@ -26,6 +30,24 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
     households_visited = serializers.IntegerField(min_value=0, max_value=10000)
     summary = serializers.CharField(max_length=20000)
     issues = DiaryIssueSerializer(many=True, required=False, max_length=100)
+
+    def validate_issues(self, issues: list[dict]) -> list[dict]:
+        """The per-issue checks of diaries.services.log_diary_entry, answered as a list aligned
+        with the submitted issues ({} for a good one), so a client sees every bad issue."""
+        known = set(Category.objects.values_list("code", flat=True))
+        errors = []
+        for spec in issues:
+            e = {}
+            if spec["category"] not in known:
+                e["category"] = [_("Unknown category.")]
+            if not spec["title"].strip():
+                e["title"] = [_("A title is required.")]
+            if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
+                e["resolution"] = [_("Say how it was resolved on the spot.")]
+            errors.append(e)
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return issues
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
