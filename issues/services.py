@@ -849,6 +849,10 @@ def decide_agenda_item(
             raise TransitionError(_("The meeting is closed."))
         if item.decision:
             raise TransitionError(_("This item has already been decided."))
+        holder = Issue.objects.filter(pk=item.issue_id).values_list("holder_id", flat=True).first()
+        if decision != AgendaItem.Decision.CARRY_OVER and holder != item.meeting.town_id:
+            # Escalated by the sweep, or resolved elsewhere, since the meeting was convened.
+            raise TransitionError(_("The town no longer holds this issue."))
         fields = ["decision", "note", "decided_by", "decided_at"]
         D = AgendaItem.Decision
         if decision == D.ASSIGN:

@@ -411,3 +411,16 @@ def test_meeting_page_runs_a_fixed_number_of_queries(
     big = convene_meeting(town=shaoxing.lanting, week=WEEK)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(f"/meetings/{big.pk}/")
+
+
+def test_item_whose_issue_has_moved_on_is_a_conflict(meeting, agenda, town_office):
+    from issues.services import escalate_overdue
+
+    issue = agenda["held"][0]
+    Issue.objects.filter(pk=issue.pk).update(due_at=issue.arrived_at.replace(year=2020))
+    escalate_overdue()
+    item = item_for(meeting, issue)
+    with pytest.raises(TransitionError):
+        decide_agenda_item(actor=town_office, item=item, decision="resolve", resolution="x")
+    item.refresh_from_db()
+    assert item.decision == ""
