@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DispatchConfig(AppConfig):
     name = "dispatch"
-    verbose_name = "territory and people"
+    verbose_name = _("territory and people")
     default_auto_field = "django.db.models.BigAutoField"
