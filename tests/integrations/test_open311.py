@@ -3,6 +3,7 @@ reading a live server, and requests posted form-encoded as the specification des
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -206,3 +207,24 @@ def test_create_api_key_prints_the_key_once_and_stores_only_its_hash(shaoxing, c
     assert integration.key_hash == hash_key(key) and key not in integration.key_hash
     assert integration.key_prefix == key[:12]
     assert integration.division_id == "330603000000"
+
+
+def test_admin_add_form_shows_the_new_key_once(client, superuser):
+    client.force_login(superuser)
+    answer = client.post(
+        "/admin/integrations/integration/add/",
+        {
+            "name": "省级看板",
+            "active": "on",
+            "subscriptions-TOTAL_FORMS": "0",
+            "subscriptions-INITIAL_FORMS": "0",
+        },
+        follow=True,
+    )
+    assert answer.status_code == 200
+    shown = [str(m) for m in answer.context["messages"]]
+    key = next(re.search(r"sbf_[-\w]+", m).group() for m in shown if "sbf_" in m)
+    integration = Integration.objects.get(name="省级看板")
+    assert integration.key_hash == hash_key(key)
+    again = client.get(f"/admin/integrations/integration/{integration.pk}/change/")
+    assert key not in again.content.decode()
