@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dispatch.models import Posting
 from issues.models import Category
 
 from .models import DiaryEntry
+from .services import check_issues
 
 
 class DiaryIssueSerializer(serializers.Serializer):
@@ -34,17 +34,7 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
     def validate_issues(self, issues: list[dict]) -> list[dict]:
         """The per-issue checks of diaries.services.log_diary_entry, answered as a list aligned
         with the submitted issues ({} for a good one), so a client sees every bad issue."""
-        known = set(Category.objects.values_list("code", flat=True))
-        errors = []
-        for spec in issues:
-            e = {}
-            if spec["category"] not in known:
-                e["category"] = [_("Unknown category.")]
-            if not spec["title"].strip():
-                e["title"] = [_("A title is required.")]
-            if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
-                e["resolution"] = [_("Say how it was resolved on the spot.")]
-            errors.append(e)
+        errors = check_issues(issues, {c.code: c for c in Category.objects.all()})
         if any(errors):
             raise serializers.ValidationError(errors)
         return issues

@@ -16,6 +16,26 @@ from issues.models import Category
 from .models import DiaryEntry
 
 
+def check_issues(issues: list[dict], categories: dict[str, Category]) -> list[dict]:
+    """The errors of each issue of an entry, aligned with `issues` ({} for a good one).
+
+    Django's ValidationError flattens a list of dicts to its messages, so forms and the API
+    call this to show each error beside its own issue.
+    """
+    errors: list[dict] = []
+    for spec in issues:
+        e = {}
+        category = spec.get("category")
+        if not isinstance(category, Category) and category not in categories:
+            e["category"] = [_("Unknown category.")]
+        if not (spec.get("title") or "").strip():
+            e["title"] = [_("A title is required.")]
+        if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
+            e["resolution"] = [_("Say how it was resolved on the spot.")]
+        errors.append(e)
+    return errors
+
+
 def log_diary_entry(
     *,
     actor,
@@ -53,17 +73,7 @@ def log_diary_entry(
 
     issues = issues or []
     categories = {c.code: c for c in Category.objects.all()}
-    issue_errors: list[dict] = []
-    for spec in issues:
-        e = {}
-        category = spec.get("category")
-        if not isinstance(category, Category) and category not in categories:
-            e["category"] = [_("Unknown category.")]
-        if not (spec.get("title") or "").strip():
-            e["title"] = [_("A title is required.")]
-        if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
-            e["resolution"] = [_("Say how it was resolved on the spot.")]
-        issue_errors.append(e)
+    issue_errors = check_issues(issues, categories)
     if any(issue_errors):
         errors["issues"] = issue_errors
     if errors:
