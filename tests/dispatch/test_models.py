@@ -232,7 +232,16 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+        # Browser tests allow sync database calls inside Playwright's event loop; a
+        # production process never has that switch, nor the development ones.
+        if key
+        not in {
+            "DEBUG",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         SECRET_KEY=secrets.token_urlsafe(64),
