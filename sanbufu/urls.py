@@ -10,3 +10,5 @@ urlpatterns = [
     path("", include("issues.urls")),
     path("", include("diaries.urls")),
 ]
+
+handler404 = "sanbufu.views.not_found"

@@ -429,3 +429,10 @@ def test_stats_as_csv_and_xlsx(client_for, issue, village_cadre):
     xlsx = client.get("/api/v1/stats/?format=xlsx", HTTP_ACCEPT_LANGUAGE="en")
     values = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
     assert ("found", 1) in values
+
+
+def test_a_path_matching_no_route_under_the_api_answers_json_404(client_for, village_cadre):
+    response = client_for(village_cadre).get("/api/v1/issues/0.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail"}

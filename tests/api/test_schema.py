@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -20,9 +21,12 @@ from issues import services
 from ..factories import CategoryFactory, DepartmentFactory, IssueFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
-# Content types are not checked: a path that matches no route at all (an id of "0.5", which
-# negative examples produce) gets Django's HTML 404 before the API is reached.
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
 
 
 def test_schema_generates_without_warnings(tmp_path):
