@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from dispatch.models import Posting
 
 from .models import DiaryEntry
+from .services import check_issues
 
 
 def posting_label(posting: Posting) -> str:
@@ -85,37 +86,47 @@ class IssueForm(forms.Form):
             (c.code, str(c)) for c in categories
         ]
 
-    def clean(self):
-        data = super().clean()
-        if data.get("resolved_on_spot") and not (data.get("resolution") or "").strip():
-            self.add_error("resolution", _("Say how it was resolved on the spot."))
-        return data
-
 
 class BaseIssueFormSet(forms.BaseFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         form.fields["DELETE"].label = _("Remove this issue")
 
+    def clean(self):
+        """Run the diary service's own checks of each issue, so that its errors land beside
+        the fields of their row (the service's ValidationError cannot say which row)."""
+        super().clean()
+        rows = [
+            form
+            for form in self.forms
+            if form.is_valid() and form.has_changed() and not self._should_delete_form(form)
+        ]
+        categories = {c.code: c for c in self.form_kwargs["categories"]}
+        specs = [self._spec(form) for form in rows]
+        for form, errors in zip(rows, check_issues(specs, categories), strict=True):
+            for field, messages in errors.items():
+                form.add_error(field if field in form.fields else None, messages)
+
+    @staticmethod
+    def _spec(form) -> dict:
+        data = form.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "category": data["category"],
+            "reporter_name": data.get("reporter_name", ""),
+            "reporter_phone": data.get("reporter_phone", ""),
+            "resolved_on_spot": bool(data.get("resolved_on_spot")),
+            "resolution": data.get("resolution", ""),
+        }
+
     def specs(self) -> list[dict]:
         """The filled-in rows as the dicts the diary service takes."""
-        rows = []
-        for form in self.forms:
-            if not form.has_changed() or self._should_delete_form(form):
-                continue
-            data = form.cleaned_data
-            rows.append(
-                {
-                    "title": data["title"],
-                    "description": data.get("description", ""),
-                    "category": data["category"],
-                    "reporter_name": data.get("reporter_name", ""),
-                    "reporter_phone": data.get("reporter_phone", ""),
-                    "resolved_on_spot": bool(data.get("resolved_on_spot")),
-                    "resolution": data.get("resolution", ""),
-                }
-            )
-        return rows
+        return [
+            self._spec(form)
+            for form in self.forms
+            if form.has_changed() and not self._should_delete_form(form)
+        ]
 
 
 IssueFormSet = formset_factory(
@@ -128,7 +139,7 @@ def apply_errors(form: forms.Form, error: ValidationError) -> list[str]:
 
     The service sends the errors of each issue under `issues` as a list of dicts aligned with
     the rows, but Django's ValidationError flattens such a list to its messages, losing the
-    row and field. The rows' own validation runs the same checks first, so these messages are
+    row and field. The formset runs the service's `check_issues` first, so these messages are
     a fallback, shown above the issue rows.
     """
     loose: list[str] = []
