@@ -352,6 +352,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
+        ordering = ["division", "role", "user"]
         constraints = [
             models.UniqueConstraint(fields=["user", "division", "role"], name="membership_unique"),
         ]
