@@ -4,7 +4,7 @@
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sanbufu \
         .venv/bin/python bench/bench_import_divisions.py
 
-FILE defaults to ../shared/data/divisions-zhejiang.csv (27,035 rows). The database is a
+FILE defaults to data/divisions-zhejiang.csv (27,035 rows). The database is a
 separate one named bench_sanbufu (created and dropped like a test database), so neither the
 development data nor a running test session is touched.
 """
@@ -18,7 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_FILE = BASE_DIR.parent / "shared" / "data" / "divisions-zhejiang.csv"
+DEFAULT_FILE = BASE_DIR / "data" / "divisions-zhejiang.csv"
 
 
 def main() -> None:

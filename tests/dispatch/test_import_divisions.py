@@ -150,3 +150,21 @@ def test_import_rejects_a_file_without_the_columns(tmp_path):
 def test_import_rejects_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_divisions", str(tmp_path / "nope.csv"))
+
+
+ZHEJIANG_CSV = SHAOXING_CSV.with_name("divisions-zhejiang.csv")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_import_loads_all_of_zhejiang_and_a_second_run_changes_nothing():
+    out, _ = run(ZHEJIANG_CSV)
+
+    assert "27035 created, 0 updated, 0 unchanged" in out
+    counts = {tier: Division.objects.filter(tier=tier).count() for tier in Tier.values}
+    assert counts == {"city": 11, "county": 90, "town": 1387, "village": 25547}
+
+    out, _ = run(ZHEJIANG_CSV)
+
+    assert "0 created, 0 updated, 27035 unchanged" in out
+    assert Division.objects.count() == 27035
