@@ -81,6 +81,9 @@ def _queue_event_hooks(event_ids: list[int]) -> None:
 
 
 def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueEvent:
+    """Write one event; the tiers default to the issue's tier (a step within one tier)."""
+    fields.setdefault("tier_from", issue.tier)
+    fields.setdefault("tier_to", issue.tier)
     event = IssueEvent.objects.create(issue=issue, kind=kind, actor=actor, at=at, **fields)
     _queue_event_hooks([event.pk])
     return event
@@ -231,7 +234,7 @@ def raise_issue(
             due_at=due_at(category, Tier.VILLAGE, now),
         )
         issue.save()
-        _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_to=Tier.VILLAGE)
+        _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_from="")
     return issue
 
 
@@ -247,26 +250,7 @@ def resolve_on_spot(
     now: datetime | None = None,
 ) -> Issue:
     """Mark a new front-line issue resolved on the spot (当场解决). Cadre of the village only."""
-    resolution = _required(resolution, "resolution", _("Say how it was resolved."))
-    now = now or timezone.now()
-    with transaction.atomic():
-        issue = _lock(issue, actor, "resolve_on_spot", version)
-        issue.status = Issue.Status.RESOLVED
-        issue.resolution = resolution
-        issue.resolved_at = now
-        issue.resolved_tier = issue.tier
-        issue.resolved_on_spot = True
-        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
-        _record(
-            issue,
-            IssueEvent.Kind.RESOLVED_ON_SPOT,
-            actor,
-            at=now,
-            note=resolution,
-            tier_from=issue.tier,
-            tier_to=issue.tier,
-        )
-    return issue
+    return _resolve(actor, issue, resolution, version, now, on_spot=True)
 
 
 def resolve_issue(
@@ -279,24 +263,22 @@ def resolve_issue(
 ) -> Issue:
     """Resolve (办结) an issue at its tier: the holder's cadre, an office member of the holder
     or the claiming leader. The raiser is told by email after commit."""
+    return _resolve(actor, issue, resolution, version, now, on_spot=False)
+
+
+def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
     resolution = _required(resolution, "resolution", _("Say how it was resolved."))
     now = now or timezone.now()
     with transaction.atomic():
-        issue = _lock(issue, actor, "resolve", version)
+        issue = _lock(issue, actor, "resolve_on_spot" if on_spot else "resolve", version)
         issue.status = Issue.Status.RESOLVED
         issue.resolution = resolution
         issue.resolved_at = now
         issue.resolved_tier = issue.tier
-        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier"])
-        _record(
-            issue,
-            IssueEvent.Kind.RESOLVED,
-            actor,
-            at=now,
-            note=resolution,
-            tier_from=issue.tier,
-            tier_to=issue.tier,
-        )
+        issue.resolved_on_spot = on_spot
+        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
+        kind = IssueEvent.Kind.RESOLVED_ON_SPOT if on_spot else IssueEvent.Kind.RESOLVED
+        _record(issue, kind, actor, at=now, note=resolution)
     return issue
 
 
@@ -331,7 +313,6 @@ def escalate_issue(
             reason=reason,
             note=note or "",
             tier_from=tier_from,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -365,7 +346,6 @@ def return_issue(
             reason=reason,
             note=note or "",
             tier_from=tier_from,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -405,8 +385,6 @@ def assign_issue(
             at=now,
             note=note or "",
             department=dept,
-            tier_from=issue.tier,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -422,9 +400,7 @@ def claim_issue(
         issue.claimed_by = actor
         issue.status = Issue.Status.CLAIMED
         _save(issue, ["claimed_by", "status"])
-        _record(
-            issue, IssueEvent.Kind.CLAIMED, actor, at=now, tier_from=issue.tier, tier_to=issue.tier
-        )
+        _record(issue, IssueEvent.Kind.CLAIMED, actor, at=now)
     return issue
 
 
@@ -457,8 +433,6 @@ def record_feedback(
             at=now,
             rating=rating,
             note=note or "",
-            tier_from=issue.tier,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -504,8 +478,6 @@ def reopen_issue(
             actor,
             at=now,
             note=note or "",
-            tier_from=issue.tier,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -524,8 +496,6 @@ def comment_issue(
             actor,
             at=now,
             note=note,
-            tier_from=issue.tier,
-            tier_to=issue.tier,
         )
     return issue
 
@@ -551,8 +521,6 @@ def supervise_issue(
             actor,
             at=now,
             note=note or "",
-            tier_from=issue.tier,
-            tier_to=issue.tier,
         )
     return issue
 
