@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.backends import BaseBackend
 
 from .models import Membership
+from .services import jurisdiction
 
 TERRITORY = {
     f"dispatch.view_{model}"
@@ -42,14 +43,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def member_roles(user) -> set[str]:
-    """The roles `user` holds in any division; one query, cached on the user object."""
-    if not user.is_active or user.is_anonymous:
-        return set()
-    cached = getattr(user, "_sanbufu_roles", None)
-    if cached is None:
-        cached = set(Membership.objects.filter(user=user).values_list("role", flat=True))
-        user._sanbufu_roles = cached
-    return cached
+    """The roles `user` holds in any division, read off their (cached) jurisdiction."""
+    j = jurisdiction(user)
+    held = ((Membership.Role.OFFICE, j.office_at), (Membership.Role.LEADER, j.leader_at))
+    return {role for role, divisions in held if divisions}
 
 
 def is_member(user) -> bool:
