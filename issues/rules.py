@@ -161,3 +161,15 @@ def allowed_actions(user, issue: Issue) -> list[str]:
     """The actions `user` may take on `issue` now, in the order of ACTIONS."""
     held = capacities(user, issue)
     return [name for name, (allowed, fits, _m) in ACTIONS.items() if held & allowed and fits(issue)]
+
+
+def reporter_phone(user, issue: Issue, held: set[str] | None = None) -> str:
+    """The reporter's phone as `user` may read it: in full for anyone who may act on the
+    issue in some way, masked (138****5678) for those who only see it."""
+    phone = issue.reporter_phone
+    held = capacities(user, issue) if held is None else held
+    if not phone or held - {VIEWER}:
+        return phone
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

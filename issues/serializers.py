@@ -12,18 +12,6 @@ from dispatch.models import Tier
 from . import rules
 from .models import EscalationReason, Issue, IssueEvent, Rating
 
-# Capacities that let a user act on an issue, and so see the reporter's phone in full.
-ACTING = {rules.CADRE, rules.OFFICE, rules.LEADER, rules.CLAIMER, rules.RAISER, rules.OFFICE_OVER}
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise a number, not enough to call it."""
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
 
 class IssueSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -85,10 +73,7 @@ class IssueSerializer(serializers.ModelSerializer):
 
     def get_reporter_phone(self, issue: Issue) -> str:
         request = self.context.get("request")
-        user = request.user if request is not None else None
-        if user is not None and rules.capacities(user, issue) & ACTING:
-            return issue.reporter_phone
-        return mask_phone(issue.reporter_phone)
+        return rules.reporter_phone(request.user if request is not None else None, issue)
 
     def to_representation(self, issue: Issue):
         data = super().to_representation(issue)

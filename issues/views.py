@@ -17,7 +17,7 @@ from dispatch.models import Posting
 from . import services
 from .forms import CommentForm, EscalateForm, FeedbackForm, IssueFilterForm, ResolveForm
 from .models import EscalationReason, Issue
-from .rules import VIEWER, IssueError, allowed_actions, capacities
+from .rules import IssueError, allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
 
@@ -39,13 +39,6 @@ def person_name(user) -> str:
         return user.cadre.name
     except ObjectDoesNotExist:
         return user.get_full_name() or user.username
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise a number, not enough to call it."""
-    if len(phone) >= 8:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "*" * max(len(phone) - 2, 0) + phone[-2:]
 
 
 def _load(request, pk: int) -> Issue:
@@ -113,9 +106,7 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
             if event.reason in EscalationReason.values
             else event.reason
         )
-    phone = issue.reporter_phone
-    if phone and not held - {VIEWER}:
-        phone = mask_phone(phone)
+    phone = reporter_phone(request.user, issue, held)
     return render(
         request,
         "issues/detail.html",
