@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import Tier
+from dispatch.models import Department, Tier
 
 from .models import EscalationReason, Issue, Rating
 from .services import MANUAL_ESCALATION_REASONS
@@ -36,6 +36,10 @@ class ActionForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def __init__(self, *args, issue: Issue | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.issue = issue
+
     def service_kwargs(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
@@ -65,6 +69,44 @@ class FeedbackForm(ActionForm):
     rating = forms.ChoiceField(
         label=_("The reporter's answer"), choices=[("", "---------")] + Rating.choices
     )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignForm(ActionForm):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.issue is not None:
+            # Only the holder's own departments receive its issues.
+            self.fields["department"].queryset = Department.objects.filter(
+                division_id=self.issue.holder_id
+            )
+
+
+class ClaimForm(ActionForm):
+    """Claiming takes one click: the form carries only the version."""
+
+
+class ReturnForm(ActionForm):
+    reason = forms.CharField(label=_("Why it belongs one tier down"), max_length=40)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReopenForm(ActionForm):
+    note = forms.CharField(
+        label=_("Why it is handled again"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SuperviseForm(ActionForm):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

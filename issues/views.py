@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -15,19 +18,99 @@ from django.views.decorators.http import require_POST
 from dispatch.models import Posting
 
 from . import services
-from .forms import CommentForm, EscalateForm, FeedbackForm, IssueFilterForm, ResolveForm
+from .forms import (
+    ActionForm,
+    AssignForm,
+    ClaimForm,
+    CommentForm,
+    EscalateForm,
+    FeedbackForm,
+    IssueFilterForm,
+    ReopenForm,
+    ResolveForm,
+    ReturnForm,
+    SuperviseForm,
+)
 from .models import EscalationReason, Issue
 from .rules import IssueError, allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
 
-# The actions a cadre takes on the issue page: (form, service, message on success). Other
-# actions (assign, claim, return, reopen, supervise) belong to offices and leaders.
+
+class PageAction(NamedTuple):
+    form: type[ActionForm]
+    service: Callable
+    title: str
+    submit: str
+    done: str
+
+
+# Every action of issues.rules but resolving on the spot (part of the diary), in the order
+# the page lists them; each user sees exactly those allowed_actions() grants now.
 PAGE_ACTIONS = {
-    "resolve": (ResolveForm, services.resolve_issue, _("The issue is resolved.")),
-    "escalate": (EscalateForm, services.escalate_issue, _("The issue was escalated.")),
-    "comment": (CommentForm, services.comment_issue, _("Your comment was added.")),
-    "feedback": (FeedbackForm, services.record_feedback, _("The feedback was recorded.")),
+    "resolve": PageAction(
+        ResolveForm,
+        services.resolve_issue,
+        _("Resolve"),
+        _("Mark resolved"),
+        _("The issue is resolved."),
+    ),
+    "escalate": PageAction(
+        EscalateForm,
+        services.escalate_issue,
+        _("Escalate one tier up"),
+        _("Escalate"),
+        _("The issue was escalated."),
+    ),
+    "assign": PageAction(
+        AssignForm,
+        services.assign_issue,
+        _("Assign to a department"),
+        _("Assign"),
+        _("The issue was assigned."),
+    ),
+    "claim": PageAction(
+        ClaimForm,
+        services.claim_issue,
+        _("Claim"),
+        _("Claim this issue"),
+        _("You claimed the issue."),
+    ),
+    "return": PageAction(
+        ReturnForm,
+        services.return_issue,
+        _("Return one tier down"),
+        _("Return"),
+        _("The issue was returned."),
+    ),
+    "reopen": PageAction(
+        ReopenForm,
+        services.reopen_issue,
+        _("Reopen"),
+        _("Reopen"),
+        _("The issue is reopened."),
+    ),
+    "supervise": PageAction(
+        SuperviseForm,
+        services.supervise_issue,
+        _("Put under supervision"),
+        _("Supervise"),
+        _("The issue is under supervision."),
+    ),
+    "feedback": PageAction(
+        FeedbackForm,
+        services.record_feedback,
+        _("Record the reporter's feedback"),
+        _("Record feedback"),
+        _("The feedback was recorded."),
+    ),
+    "comment": PageAction(
+        CommentForm,
+        services.comment_issue,
+        _("Comment"),
+        _("Add comment"),
+        _("Your comment was added."),
+    ),
 }
 
 
@@ -89,14 +172,17 @@ def issue_list(request):
 def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200):
     allowed = allowed_actions(request.user, issue)
     held = capacities(request.user, issue)
-    forms = {}
-    for name, (form_class, _service, _done) in PAGE_ACTIONS.items():
-        if name not in allowed:
-            continue
-        if bound and name in bound:
-            forms[name] = bound[name]
-        else:
-            forms[name] = form_class(prefix=name, initial={"version": issue.version})
+    actions = [
+        {
+            "name": name,
+            "title": action.title,
+            "submit": action.submit,
+            "form": (bound or {}).get(name)
+            or action.form(prefix=name, initial={"version": issue.version}, issue=issue),
+        }
+        for name, action in PAGE_ACTIONS.items()
+        if name in allowed
+    ]
     events = list(issue.events.select_related("actor__cadre", "department"))
     for event in events:
         event.actor_name = person_name(event.actor)
@@ -113,8 +199,7 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
         {
             "issue": issue,
             "events": events,
-            "forms": forms,
-            "other_actions": [a for a in allowed if a not in PAGE_ACTIONS],
+            "actions": actions,
             "reporter_phone": phone,
             "claimed_by_name": person_name(issue.claimed_by),
             "raised_by_name": person_name(issue.raised_by),
@@ -134,8 +219,8 @@ def issue_action(request, pk: int, action: str):
     issue = _load(request, pk)
     if action not in PAGE_ACTIONS:
         raise Http404
-    form_class, service, done = PAGE_ACTIONS[action]
-    form = form_class(request.POST, prefix=action)
+    form_class, service, _title, _submit, done = PAGE_ACTIONS[action]
+    form = form_class(request.POST, prefix=action, issue=issue)
     if not form.is_valid():
         return _detail(request, issue, bound={action: form}, status=400)
     try:

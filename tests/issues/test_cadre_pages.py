@@ -14,11 +14,12 @@ from django.utils import timezone
 from dispatch.models import Tier
 from issues import services
 from issues.models import Issue, IssueEvent
-from issues.rules import allowed_actions
+from issues.rules import ACTIONS, allowed_actions
 
-from ..factories import CategoryFactory
+from ..factories import CategoryFactory, DepartmentFactory
 
-PAGE_ACTIONS = {"resolve", "escalate", "comment", "feedback"}
+# Every action but resolving on the spot, which belongs to the diary entry.
+PAGE_ACTIONS = set(ACTIONS) - {"resolve_on_spot"}
 
 
 @pytest.fixture
@@ -41,6 +42,10 @@ def raise_at(cadre, water, title="自来水水压不足", division=None, **kw):
 
 def shown_actions(html: str) -> set[str]:
     return set(re.findall(r'id="action-([a-z_]+)"', html))
+
+
+def form_of(response, name: str):
+    return next(a["form"] for a in response.context["actions"] if a["name"] == name)
 
 
 def detail(client, issue):
@@ -156,7 +161,7 @@ def test_resolve_without_resolution_is_a_form_error_and_changes_nothing(
     client.force_login(village_cadre)
     response = act(client, issue, "resolve", resolution="   ")
     assert response.status_code == 400
-    assert response.context["forms"]["resolve"].errors
+    assert form_of(response, "resolve").errors
     issue.refresh_from_db()
     assert issue.status == Issue.Status.OPEN
     assert issue.events.count() == 1
@@ -183,7 +188,7 @@ def test_escalating_with_the_sweeps_reason_is_refused(client, village_cadre, wat
     client.force_login(village_cadre)
     response = act(client, issue, "escalate", reason="overdue")
     assert response.status_code == 400
-    assert response.context["forms"]["escalate"].errors["reason"]
+    assert form_of(response, "escalate").errors["reason"]
     issue.refresh_from_db()
     assert issue.tier == Tier.VILLAGE
 
@@ -355,3 +360,44 @@ def test_my_issues_pages_keep_the_filters(client, village_cadre, water):
     assert 'href="?status=open&amp;page=2"' in first.text
     second = client.get(reverse("issues:list"), {"status": "open", "page": 2})
     assert len(second.context["page"].object_list) == 2
+
+
+def test_town_office_assigns_from_the_issue_page_to_a_department_of_the_town(
+    client, village_cadre, town_office, shaoxing, water
+):
+    issue = raise_at(village_cadre, water)
+    issue = services.escalate_issue(actor=village_cadre, issue=issue, reason="multi_department")
+    roads = DepartmentFactory(division=shaoxing.lanting, name="交通办")
+    elsewhere = DepartmentFactory(division=shaoxing.fushan, name="府山交通办")
+    client.force_login(town_office)
+
+    refused = act(client, issue, "assign", department=elsewhere.pk)
+    assert refused.status_code == 400
+    assert Issue.objects.get(pk=issue.pk).department is None
+
+    response = act(client, issue, "assign", department=roads.pk, note="周例会前先交办")
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert (issue.status, issue.department) == (Issue.Status.ASSIGNED, roads)
+    assert issue.events.last().kind == IssueEvent.Kind.ASSIGNED
+
+
+def test_county_leader_claims_from_the_issue_page_and_the_second_sees_a_message(
+    client, village_cadre, town_office, county_leader, second_county_leader, water
+):
+    issue = raise_at(village_cadre, water)
+    issue = services.escalate_issue(actor=village_cadre, issue=issue, reason="multi_level")
+    issue = services.escalate_issue(actor=town_office, issue=issue, reason="multi_level")
+    client.force_login(county_leader)
+    assert "claim" in shown_actions(detail(client, issue).text)
+    stale_version = issue.version
+
+    assert act(client, issue, "claim").status_code == 302
+    assert Issue.objects.get(pk=issue.pk).claimed_by == county_leader
+
+    client.force_login(second_county_leader)
+    assert "claim" not in shown_actions(detail(client, issue).text)
+    payload = {"claim-version": stale_version}
+    response = client.post(reverse("issues:action", args=[issue.pk, "claim"]), payload, follow=True)
+    assert Issue.objects.get(pk=issue.pk).claimed_by == county_leader
+    assert list(response.context["messages"])  # the refusal is told, not a 500
