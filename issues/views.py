@@ -1,4 +1,5 @@
-"""The cadre's issue pages: my issues, one issue with its timeline, and its actions."""
+"""Issue pages: my issues, one issue with its timeline and actions; the weekly analysis
+meeting pages of town offices; the leaders' claim board."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from dispatch.models import Posting
+from dispatch.models import Department, Division, Posting, Tier
+from dispatch.services import jurisdiction
 
 from . import services
 from .forms import (
@@ -31,8 +36,22 @@ from .forms import (
     ReturnForm,
     SuperviseForm,
 )
-from .models import EscalationReason, Issue
-from .rules import IssueError, allowed_actions, capacities, reporter_phone
+from .models import AgendaItem, EscalationReason, Issue, Meeting
+from .office_forms import (
+    BoardAssignForm,
+    BoardResolveForm,
+    CloseMeetingForm,
+    DecideForm,
+)
+from .rules import (
+    IssueError,
+    NotFound,
+    NotPermitted,
+    TransitionError,
+    allowed_actions,
+    capacities,
+    reporter_phone,
+)
 
 ISSUE_PAGE_SIZE = 25
 
@@ -246,22 +265,6 @@ def issue_action(request, pk: int, action: str):
 # Offices and leaders: the weekly analysis meeting pages and the leaders' claim board.
 # =============================================================================================
 
-from django.http import HttpResponse  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext  # noqa: E402
-
-from dispatch.models import Department, Division, Tier  # noqa: E402
-from dispatch.services import jurisdiction  # noqa: E402
-
-from .models import AgendaItem, Meeting  # noqa: E402
-from .office_forms import (  # noqa: E402
-    BoardAssignForm,
-    BoardResolveForm,
-    CloseMeetingForm,
-    DecideForm,
-)
-from .rules import NotFound, NotPermitted, TransitionError  # noqa: E402
 
 ERROR_STATUS = ((NotFound, 404), (NotPermitted, 403), (TransitionError, 409))
 
