@@ -42,9 +42,6 @@ class Jurisdiction:
     def sees(self, code: str) -> bool:
         return self.is_superuser or any(code.startswith(p) for p in self.prefixes)
 
-    def serves(self, code: str) -> bool:
-        return self.is_superuser or code in self.cadre_at | self.office_at | self.leader_at
-
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
 

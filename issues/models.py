@@ -264,9 +264,6 @@ class Issue(models.Model):
             return "amber"
         return "green"
 
-    def can_escalate(self) -> bool:
-        return not self.is_resolved and self.tier != Tier.CITY
-
 
 class IssueEvent(models.Model):
     """One append-only step on an issue's timeline."""
