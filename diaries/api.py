@@ -13,8 +13,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from dispatch.api import CodeFilter
-from dispatch.models import code_prefix, tier_of_code
-from issues.api import ERRORS, domain_errors
+from dispatch.models import within_q
+from issues.api import ERRORS
 
 from .models import DiaryEntry
 from .serializers import DiaryEntryCreateSerializer, DiaryEntrySerializer
@@ -43,9 +43,7 @@ class DiaryFilter(django_filters.FilterSet):
         fields = ["author", "within", "since", "until"]
 
     def filter_within(self, queryset, name, value):
-        return queryset.filter(
-            posting__division__code__startswith=code_prefix(value, tier_of_code(value))
-        )
+        return queryset.filter(within_q("posting__division__code", value))
 
 
 @extend_schema_view(
@@ -78,7 +76,6 @@ class DiaryEntryViewSet(
         data = DiaryEntryCreateSerializer(data=request.data, context={"request": request})
         if not data.is_valid():
             raise ValidationError(aligned_errors(data.errors, request.data))
-        with domain_errors():
-            entry = log_diary_entry(actor=request.user, **data.validated_data)
+        entry = log_diary_entry(actor=request.user, **data.validated_data)
         entry = self.get_queryset().get(pk=entry.pk)
         return Response(DiaryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

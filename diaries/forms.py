@@ -8,24 +8,16 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import add_service_errors
 from dispatch.models import Posting
+from issues.forms import CHOOSE
 
 from .models import DiaryEntry
 from .services import check_issues
 
 
-def posting_label(posting: Posting) -> str:
-    place = posting.enterprise.name if posting.enterprise_id else posting.division.name
-    return _("%(place)s (%(kind)s)") % {"place": place, "kind": posting.get_kind_display()}
-
-
-class PostingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Posting) -> str:
-        return posting_label(obj)
-
-
 class DiaryEntryForm(forms.Form):
-    posting = PostingChoiceField(queryset=Posting.objects.none(), label=_("Posting"))
+    posting = forms.ModelChoiceField(queryset=Posting.objects.none(), label=_("Posting"))
     kind = forms.ChoiceField(label=_("Diary"), choices=DiaryEntry.Kind.choices)
     visited_on = forms.DateField(
         label=_("Visited on"),
@@ -47,7 +39,7 @@ class DiaryEntryForm(forms.Form):
         field = self.fields["posting"]
         field.queryset = Posting.objects.filter(pk__in=[p.pk for p in postings])
         # The choices come from the list already loaded, not from another query.
-        field.choices = [("", "---------")] + [(p.pk, posting_label(p)) for p in postings]
+        field.choices = [CHOOSE] + [(p.pk, p.label) for p in postings]
         self.fields["visited_on"].initial = timezone.localdate()
         if len(postings) == 1:
             only = postings[0]
@@ -82,9 +74,7 @@ class IssueForm(forms.Form):
     def __init__(self, *args, categories, **kwargs):
         super().__init__(*args, **kwargs)
         # Categories are loaded once per request and shared by every row.
-        self.fields["category"].choices = [("", "---------")] + [
-            (c.code, str(c)) for c in categories
-        ]
+        self.fields["category"].choices = [CHOOSE] + [(c.code, str(c)) for c in categories]
 
 
 class BaseIssueFormSet(forms.BaseFormSet):
@@ -142,11 +132,8 @@ def apply_errors(form: forms.Form, error: ValidationError) -> list[str]:
     row and field. The formset runs the service's `check_issues` first, so these messages are
     a fallback, shown above the issue rows.
     """
-    loose: list[str] = []
-    messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for key, value in messages.items():
-        if key == "issues":
-            loose.extend(value)
-        else:
-            form.add_error(key if key in form.fields else None, value)
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    loose = errors.pop("issues", [])
+    if errors:
+        add_service_errors(form, ValidationError(errors))
     return loose

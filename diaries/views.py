@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from common.errors import DomainError
 from dispatch.models import Posting
 from dispatch.services import jurisdiction
 from issues.models import Category, Issue
-from issues.rules import IssueError
 
 from .forms import DiaryEntryForm, IssueFormSet, apply_errors
 from .models import DiaryEntry
@@ -26,12 +26,7 @@ DIARY_PAGE_SIZE = 20
 
 
 def _active_postings(user) -> list[Posting]:
-    return list(
-        Posting.objects.active()
-        .filter(cadre__user=user)
-        .select_related("division", "enterprise")
-        .order_by("division__name", "pk")
-    )
+    return list(Posting.objects.active().of_cadre(user))
 
 
 @login_required
@@ -91,7 +86,7 @@ def diary_new(request):
                 )
             except ValidationError as exc:
                 loose_errors = apply_errors(form, exc)
-            except IssueError as exc:
+            except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
                 count = entry.issues.count()

@@ -8,8 +8,6 @@ is answered as unknown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
@@ -26,7 +24,6 @@ from .models import (
     Enterprise,
     Membership,
     Posting,
-    code_prefix,
     tier_of_code,
 )
 from .serializers import (
@@ -48,37 +45,11 @@ ERRORS = {
 }
 
 
-def office_prefixes(user) -> list[str] | None:
-    """Code prefixes of the subtrees the user administers; None means everything."""
-    j = jurisdiction(user)
-    if j.is_superuser:
-        return None
-    return sorted(code_prefix(code, tier_of_code(code)) for code in j.office_at)
-
-
-def office_scope(user) -> Callable[[str], Q]:
-    """A Q factory: rows whose division code (at `lookup`) lies in the user's office subtrees."""
-    prefixes = office_prefixes(user)
-
-    def scope(lookup: str) -> Q:
-        if prefixes is None:
-            return Q()
-        if not prefixes:
-            return Q(pk__in=[])
-        q = Q()
-        for prefix in prefixes:
-            q |= Q(**{f"{lookup}__startswith": prefix})
-        return q
-
-    return scope
-
-
 class IsOfficeMember(permissions.BasePermission):
     message = _("Only office members may do this.")
 
     def has_permission(self, request, view) -> bool:
-        j = jurisdiction(request.user)
-        return j.is_superuser or bool(j.office_at)
+        return jurisdiction(request.user).administers
 
 
 def validate_code(value: str) -> str:
@@ -107,7 +78,7 @@ class DivisionFilter(django_filters.FilterSet):
         fields = ["tier", "parent", "within", "search"]
 
     def filter_within(self, queryset, name, value):
-        return queryset.within(value, tier_of_code(value))
+        return queryset.within(value)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
@@ -144,12 +115,12 @@ class OfficeViewSet(
     scope_lookup = "division__code"
 
     def get_queryset(self):
-        return self.queryset.filter(office_scope(self.request.user)(self.scope_lookup))
+        return self.queryset.filter(jurisdiction(self.request.user).office_q(self.scope_lookup))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.request is not None and self.request.user.is_authenticated:
-            context["scope"] = office_scope(self.request.user)
+            context["scope"] = jurisdiction(self.request.user).office_q
         return context
 
 
@@ -196,8 +167,8 @@ class CadreViewSet(OfficeViewSet):
     serializer_class = CadreSerializer
 
     def get_queryset(self):
-        scope = office_scope(self.request.user)
-        posted_here = Posting.objects.filter(scope("division__code"), cadre=OuterRef("pk"))
+        j = jurisdiction(self.request.user)
+        posted_here = Posting.objects.filter(j.office_q("division__code"), cadre=OuterRef("pk"))
         posted_anywhere = Posting.objects.filter(cadre=OuterRef("pk"))
         return self.queryset.filter(Q(Exists(posted_here)) | ~Q(Exists(posted_anywhere)))
 
@@ -251,8 +222,8 @@ class PostingViewSet(mixins.UpdateModelMixin, OfficeViewSet):
             validate_code(code)
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"division": exc.detail}) from None
-        scope = office_scope(request.user)
-        division = get_object_or_404(Division.objects.filter(scope("code")), code=code)
+        offices = jurisdiction(request.user).office_q("code")
+        division = get_object_or_404(Division.objects.filter(offices), code=code)
         return Response(CoverageSerializer(coverage(division)).data)
 
 
@@ -273,11 +244,5 @@ class MembershipViewSet(OfficeViewSet):
         context = super().get_serializer_context()
         if self.request is not None and self.request.user.is_authenticated:
             j = jurisdiction(self.request.user)
-            if not j.is_superuser:
-                below = Q(pk__in=[])
-                for code in j.office_at:
-                    below |= Q(code__startswith=code_prefix(code, tier_of_code(code))) & ~Q(
-                        code=code
-                    )
-                context["divisions_below"] = below
+            context["divisions_below"] = j.office_q("code", strictly_below=True)
         return context

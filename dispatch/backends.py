@@ -24,8 +24,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "issues.change_issue",
             "issues.view_issueevent",
             "issues.view_category",
-            "issues.view_meeting",
-            "issues.view_agendaitem",
+            "meetings.view_meeting",
+            "meetings.view_agendaitem",
             *TERRITORY,
         }
     ),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -50,23 +53,46 @@ def ancestor_code(code: str, tier: str) -> str:
     return code[:n] + "0" * (12 - n)
 
 
-def code_prefix(code: str, tier: str) -> str:
-    """The prefix every code in the subtree of (code, tier) starts with."""
+def code_prefix(code: str, tier: str | None = None) -> str:
+    """The prefix every code in the subtree of `code` starts with; its tier is read off the
+    code unless given. ValueError for a string that is no division code."""
+    tier = tier or tier_of_code(code)
+    if tier is None:
+        raise ValueError(f"not a division code: {code!r}")
     return code[: PREFIX_LENGTH[tier]]
 
 
 def tier_of_code(code: str) -> str | None:
-    import re
-
     for tier, pattern in CODE_PATTERNS.items():
-        if re.match(pattern, code):
+        if re.match(pattern, code or ""):
             return tier
     return None
 
 
+def subtree_q(lookup: str, prefixes: Iterable[str]) -> Q:
+    """Rows whose division code at `lookup` starts with one of `prefixes` (the subtrees);
+    nothing when there are none. The one place a subtree becomes SQL (`code LIKE 'p%'`, served
+    by the pattern indexes)."""
+    q = Q(pk__in=[])
+    for prefix in prefixes:
+        q |= Q(**{f"{lookup}__startswith": prefix})
+    return q
+
+
+def within_q(lookup: str, code: str) -> Q:
+    """Rows whose division code at `lookup` lies in the subtree of `code`."""
+    return subtree_q(lookup, [code_prefix(code)])
+
+
 class DivisionQuerySet(models.QuerySet):
-    def within(self, code: str, tier: str) -> DivisionQuerySet:
-        return self.filter(code__startswith=code_prefix(code, tier))
+    def within(self, code: str) -> DivisionQuerySet:
+        return self.filter(within_q("code", code))
+
+    def visible_to(self, user) -> DivisionQuerySet:
+        """Divisions in the user's jurisdiction (their subtrees)."""
+        from .services import jurisdiction  # services imports this module
+
+        return self.filter(jurisdiction(user).q("code"))
 
 
 class Division(models.Model):
@@ -139,8 +165,6 @@ def credit_code_check_char(first17: str) -> str:
 
 def validate_credit_code(value: str) -> None:
     """GB 32100-2015 unified social credit code: shape and check character."""
-    import re
-
     if not re.match(CREDIT_CODE_PATTERN, value or ""):
         raise ValidationError(
             _("A unified social credit code is 18 characters of digits and capital letters."),
@@ -208,11 +232,21 @@ class Grid(models.Model):
             raise ValidationError({"division": _("A grid lies in a village or community.")})
 
 
+class DepartmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DepartmentQuerySet:
+        """Departments of the divisions in the user's jurisdiction."""
+        from .services import jurisdiction  # services imports this module
+
+        return self.filter(jurisdiction(user).q("division__code"))
+
+
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=100)
     division = models.ForeignKey(
         Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="departments"
     )
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("department")
@@ -257,6 +291,14 @@ class PostingQuerySet(models.QuerySet):
         day = on or timezone.localdate()
         return self.filter(started_on__lte=day).filter(
             Q(ended_on__isnull=True) | Q(ended_on__gte=day)
+        )
+
+    def of_cadre(self, user) -> PostingQuerySet:
+        """The user's own postings, with what their labels need, in a stable order."""
+        return (
+            self.filter(cadre__user=user)
+            .select_related("division", "enterprise")
+            .order_by("division__name", "pk")
         )
 
 
@@ -310,6 +352,12 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cadre} @ {self.division}"
+
+    @property
+    def label(self) -> str:
+        """Where and as what: 兰亭村（驻村指导员）."""
+        place = self.enterprise.name if self.enterprise_id else self.division.name
+        return _("%(place)s (%(kind)s)") % {"place": place, "kind": self.get_kind_display()}
 
     def clean(self) -> None:
         errors = {}

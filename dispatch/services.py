@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Division, Membership, Posting, Tier, code_prefix
+from .models import Division, Membership, Posting, Tier, code_prefix, subtree_q
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,34 @@ class Jurisdiction:
     def is_empty(self) -> bool:
         return not self.is_superuser and not self.prefixes
 
-    def q(self, field_name: str) -> Q:
-        """A filter keeping rows whose `field_name` (a division code) is in the jurisdiction."""
+    @property
+    def office_prefixes(self) -> tuple[str, ...]:
+        """The subtrees of the user's offices (not their postings or leaderships)."""
+        return tuple(sorted(code_prefix(code) for code in self.office_at))
+
+    def q(self, lookup: str) -> Q:
+        """Rows whose division code at `lookup` lies in the jurisdiction."""
+        return Q() if self.is_superuser else subtree_q(lookup, self.prefixes)
+
+    def office_q(self, lookup: str, *, strictly_below: bool = False) -> Q:
+        """Rows whose division code at `lookup` lies under one of the user's offices; with
+        `strictly_below`, not the office's own division (an office appoints below itself)."""
         if self.is_superuser:
             return Q()
-        if not self.prefixes:
-            return Q(pk__in=[])
-        q = Q()
-        for prefix in self.prefixes:
-            q |= Q(**{f"{field_name}__startswith": prefix})
-        return q
+        q = subtree_q(lookup, self.office_prefixes)
+        return q & ~Q(**{f"{lookup}__in": self.office_at}) if strictly_below else q
 
     def sees(self, code: str) -> bool:
-        return self.is_superuser or any(code.startswith(p) for p in self.prefixes)
+        return self.is_superuser or code.startswith(self.prefixes)
+
+    def is_over(self, code: str) -> bool:
+        """Whether `code` lies under one of the user's offices."""
+        return self.is_superuser or code.startswith(self.office_prefixes)
+
+    @property
+    def administers(self) -> bool:
+        """Whether the user does office work somewhere (an office member or a superuser)."""
+        return self.is_superuser or bool(self.office_at)
 
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
@@ -89,19 +105,26 @@ def jurisdiction(user) -> Jurisdiction:
     return result
 
 
+def display_name(user) -> str:
+    """A cadre's name, else the login's full name or username; '' for nobody (the system).
+    Load `cadre` with the user (select_related("…__cadre")) where a page names many."""
+    if user is None:
+        return ""
+    try:
+        return user.cadre.name
+    except ObjectDoesNotExist:
+        return user.get_full_name() or user.username
+
+
 def uncovered_villages(division: Division, on=None):
     """Village-tier divisions within `division` that have no active posting (派驻覆盖全域化)."""
     active = Posting.objects.active(on).filter(division=OuterRef("pk"))
-    return (
-        Division.objects.within(division.code, division.tier)
-        .filter(tier=Tier.VILLAGE)
-        .exclude(Exists(active))
-    )
+    return Division.objects.within(division.code).filter(tier=Tier.VILLAGE).exclude(Exists(active))
 
 
 def coverage(division: Division, on=None) -> dict:
     """Counts of villages and communities in a subtree, and the codes of the uncovered ones."""
-    villages = Division.objects.within(division.code, division.tier).filter(tier=Tier.VILLAGE)
+    villages = Division.objects.within(division.code).filter(tier=Tier.VILLAGE)
     total = villages.count()
     uncovered = list(uncovered_villages(division, on).values_list("code", flat=True))
     return {

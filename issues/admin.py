@@ -8,25 +8,25 @@ nothing, and the actions call the transition services through a confirmation for
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.errors import DomainError
+from common.tables import attachment
 from dispatch.models import Department, Division, Tier
 from dispatch.services import jurisdiction
 
-from . import services
-from .models import AgendaItem, Category, EscalationReason, Issue, IssueEvent, Meeting
-from .rules import IssueError
+from .models import Category, Issue, IssueEvent
+from .tables import issue_table
+from .views import PAGE_ACTIONS
 
 
 class NotFoundOutside:
@@ -67,7 +67,8 @@ class VillageFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         villages = (
-            Division.objects.filter(jurisdiction(request.user).q("code"), tier=Tier.VILLAGE)
+            Division.objects.visible_to(request.user)
+            .filter(tier=Tier.VILLAGE)
             .filter(issues__isnull=False)
             .distinct()
             .order_by("code")
@@ -85,9 +86,7 @@ class DepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        departments = Department.objects.filter(
-            jurisdiction(request.user).q("division__code")
-        ).select_related("division")
+        departments = Department.objects.visible_to(request.user).select_related("division")
         return [(str(d.pk), f"{d.division.name} {d.name}") for d in departments]
 
     def queryset(self, request, queryset):
@@ -96,52 +95,17 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Action forms -------------------------------------------------------------------------------
-
-
-class AssignForm(forms.Form):
-    department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.none())
-    note = forms.CharField(
-        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Departments of the divisions the user acts for; the service checks the holder's.
-        j = jurisdiction(user)
-        qs = Department.objects.select_related("division")
-        if not j.is_superuser:
-            qs = qs.filter(division_id__in=j.office_at | j.leader_at)
-        self.fields["department"].queryset = qs
-        self.fields["department"].label_from_instance = lambda d: f"{d.division.name} {d.name}"
-
-
-class EscalateForm(forms.Form):
-    reason = forms.ChoiceField(
-        label=_("reason"),
-        choices=[(r, EscalationReason(r).label) for r in services.MANUAL_ESCALATION_REASONS],
-    )
-    note = forms.CharField(
-        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-
-
-class ResolveForm(forms.Form):
-    resolution = forms.CharField(label=_("resolution"), widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-
-
 def error_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        if hasattr(exc, "message_dict"):
-            return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
         return " ".join(exc.messages)
     return getattr(exc, "message", "") or str(exc)
+
+
+def acting_departments(user):
+    """Departments of the divisions the user acts for (the service checks the holder's)."""
+    j = jurisdiction(user)
+    qs = Department.objects.select_related("division").order_by("division_id", "name")
+    return qs if j.is_superuser else qs.filter(division_id__in=j.office_at | j.leader_at)
 
 
 # Issues -------------------------------------------------------------------------------------
@@ -277,34 +241,35 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):  # pragma: no cover - never reached
         raise PermissionError("issues change only through issues.services")
 
-    # Actions: a confirmation form, then the service for each selected issue in one
-    # transaction. One refusal rolls back the whole batch and is shown as a message.
+    # Actions: the issue page's form of the transition, then its service for each selected
+    # issue in one transaction. One refusal rolls back the whole batch and is shown as a message.
 
-    def _transition(self, request, queryset, form_class, title: str, apply, done: str):
-        if request.POST.get("apply"):
-            form = form_class(request.POST, user=request.user)
-            if form.is_valid():
-                refused = []
-                with transaction.atomic():
-                    for issue in queryset:
-                        try:
-                            apply(request.user, issue, form.cleaned_data)
-                        except (IssueError, ValidationError) as exc:
-                            refused.append(f"#{issue.pk} {issue.title}: {error_text(exc)}")
-                    if refused:
-                        transaction.set_rollback(True)
+    def _transition(self, request, queryset, action: str, done: str, **form_kwargs):
+        page_action = PAGE_ACTIONS[action]
+        data = request.POST if request.POST.get("apply") else None
+        form = page_action.form(data, **form_kwargs)
+        if form.is_valid():
+            refused = []
+            with transaction.atomic():
+                for issue in queryset:
+                    try:
+                        page_action.service(
+                            actor=request.user, issue=issue, **form.service_kwargs()
+                        )
+                    except (DomainError, ValidationError) as exc:
+                        refused.append(f"#{issue.pk} {issue.title}: {error_text(exc)}")
                 if refused:
-                    for line in refused:
-                        self.message_user(request, line, messages.ERROR)
-                    self.message_user(request, gettext("Nothing was changed."), messages.WARNING)
-                else:
-                    self.message_user(request, done % {"count": len(queryset)}, messages.SUCCESS)
-                return None
-        else:
-            form = form_class(user=request.user)
+                    transaction.set_rollback(True)
+            if refused:
+                for line in refused:
+                    self.message_user(request, line, messages.ERROR)
+                self.message_user(request, gettext("Nothing was changed."), messages.WARNING)
+            else:
+                self.message_user(request, done % {"count": len(queryset)}, messages.SUCCESS)
+            return None
         context = {
             **self.admin_site.each_context(request),
-            "title": title,
+            "title": page_action.title,
             "opts": self.model._meta,
             "form": form,
             "issues": queryset,
@@ -321,83 +286,26 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         return self._transition(
             request,
             queryset,
-            AssignForm,
-            gettext("Assign to a department"),
-            lambda user, issue, data: services.assign_issue(
-                actor=user, issue=issue, department=data["department"], note=data["note"]
-            ),
+            "assign",
             gettext("%(count)s issue(s) assigned."),
+            departments=acting_departments(request.user),
         )
 
     @admin.action(description=_("Escalate one tier"), permissions=["act"])
     def escalate_action(self, request, queryset):
         return self._transition(
-            request,
-            queryset,
-            EscalateForm,
-            gettext("Escalate one tier"),
-            lambda user, issue, data: services.escalate_issue(
-                actor=user, issue=issue, reason=data["reason"], note=data["note"]
-            ),
-            gettext("%(count)s issue(s) escalated."),
+            request, queryset, "escalate", gettext("%(count)s issue(s) escalated.")
         )
 
     @admin.action(description=_("Resolve"), permissions=["act"])
     def resolve_action(self, request, queryset):
         return self._transition(
-            request,
-            queryset,
-            ResolveForm,
-            gettext("Resolve"),
-            lambda user, issue, data: services.resolve_issue(
-                actor=user, issue=issue, resolution=data["resolution"]
-            ),
-            gettext("%(count)s issue(s) resolved."),
+            request, queryset, "resolve", gettext("%(count)s issue(s) resolved.")
         )
 
     @admin.action(description=_("Export selected issues (Excel)"))
     def export_xlsx(self, request, queryset):
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(gettext("Issues"))
-        sheet.append(
-            [
-                gettext("number"),
-                gettext("title"),
-                gettext("category"),
-                gettext("origin"),
-                gettext("holder"),
-                gettext("tier"),
-                gettext("status"),
-                gettext("department"),
-                gettext("found on"),
-                gettext("due"),
-                gettext("resolution"),
-            ]
-        )
-        for issue in queryset.for_list().order_by("id"):
-            sheet.append(
-                [
-                    issue.pk,
-                    issue.title,
-                    str(issue.category),
-                    issue.division.name,
-                    issue.holder.name,
-                    issue.get_tier_display(),
-                    issue.get_status_display(),
-                    issue.department.name if issue.department else "",
-                    issue.raised_on,
-                    timezone.localtime(issue.due_at).replace(tzinfo=None),
-                    issue.resolution,
-                ]
-            )
-        response = HttpResponse(
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = 'attachment; filename="issues.xlsx"'
-        workbook.save(response)
-        return response
+        return attachment(issue_table(queryset.for_list().order_by("id")), "issues.xlsx")
 
 
 @admin.register(Category)
@@ -412,73 +320,3 @@ class CategoryAdmin(admin.ModelAdmin):
         "city_days",
     ]
     search_fields = ["code", "name_zh", "name_en"]
-
-
-# Meetings -----------------------------------------------------------------------------------
-
-
-class AgendaItemInline(admin.TabularInline):
-    model = AgendaItem
-    extra = 0
-    can_delete = False
-    fields = ["issue", "new", "decision", "department", "note", "decided_by", "decided_at"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("issue", "department", "decided_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Meeting)
-class MeetingAdmin(NotFoundOutside, admin.ModelAdmin):
-    """Meetings are convened, decided and closed by the services; the admin only lists them
-    and links to the meeting page where the office decides."""
-
-    list_display = ["week", "town", "status", "items_count", "page"]
-    list_filter = ["status", "week"]
-    search_fields = ["town__name", "=town__code", "=week"]
-    readonly_fields = [
-        "town",
-        "week",
-        "status",
-        "stats",
-        "minutes",
-        "convened_at",
-        "closed_at",
-        "closed_by",
-    ]
-    inlines = [AgendaItemInline]
-
-    def get_queryset(self, request):
-        from django.db.models import Count
-
-        j = jurisdiction(request.user)
-        return (
-            Meeting.objects.filter(j.q("town__code"))
-            .select_related("town", "closed_by")
-            .annotate(n_items=Count("items"))
-        )
-
-    @admin.display(description=_("agenda items"), ordering="n_items")
-    def items_count(self, obj):
-        return obj.n_items
-
-    @admin.display(description=_("meeting page"))
-    def page(self, obj):
-        return format_html(
-            '<a href="{}">{}</a>', reverse("issues:meeting_detail", args=[obj.pk]), gettext("open")
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

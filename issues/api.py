@@ -2,18 +2,14 @@
 /api/v1/stats/ and /api/v1/auth/token/.
 
 Every read starts from `Issue.objects.visible_to(user)`, so an issue outside the caller's
-jurisdiction is a 404. Every write calls one service of issues.services; the domain errors
-map to HTTP here and nowhere else: NotFound 404, NotPermitted 403, TransitionError and
-StaleVersion 409, django ValidationError 400 in DRF's shape.
+jurisdiction is a 404. Every write calls one service of issues.services and lets its errors
+through to the API's exception handler (common.drf): NotFound 404, NotPermitted 403,
+TransitionError and StaleVersion 409, django ValidationError 400 in DRF's shape.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -30,13 +26,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from common.drf import CSVRenderer, XLSXRenderer, is_tabular
 from dispatch.models import Enterprise
-from sanbufu.exports import CSVRenderer, Table, XLSXRenderer, is_tabular
 
 from . import services
 from .filters import IssueFilter
 from .models import Issue, IssueEvent
-from .rules import NotFound, NotPermitted, TransitionError
 from .selectors import stats
 from .serializers import (
     AssignSerializer,
@@ -53,36 +48,10 @@ from .serializers import (
     StatsSerializer,
     TransitionSerializer,
 )
+from .tables import issue_table, stats_table
 
 # Exports are bounded: a spreadsheet of more rows than this is a job for ?raised_after=.
 EXPORT_LIMIT = 10000
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request does not fit the issue's current state.")
-    default_code = "conflict"
-
-
-def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-
-
-@contextmanager
-def domain_errors():
-    """Translate the domain errors of issues.services into HTTP answers."""
-    try:
-        yield
-    except NotFound as exc:
-        raise exceptions.NotFound(exc.message) from None
-    except NotPermitted as exc:
-        raise exceptions.PermissionDenied(exc.message) from None
-    except TransitionError as exc:
-        raise Conflict(exc.message) from None
-    except DjangoValidationError as exc:
-        raise drf_validation_error(exc) from None
 
 
 DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
@@ -115,48 +84,6 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
-
-
-def issue_table(rows) -> Table:
-    headers = [
-        pgettext_lazy("export", "id"),
-        pgettext_lazy("export", "title"),
-        pgettext_lazy("export", "category"),
-        pgettext_lazy("export", "status"),
-        pgettext_lazy("export", "tier"),
-        pgettext_lazy("export", "origin"),
-        pgettext_lazy("export", "holder"),
-        pgettext_lazy("export", "department"),
-        pgettext_lazy("export", "raised on"),
-        pgettext_lazy("export", "recorded at"),
-        pgettext_lazy("export", "due"),
-        pgettext_lazy("export", "escalations"),
-        pgettext_lazy("export", "resolved at"),
-        pgettext_lazy("export", "resolution"),
-        pgettext_lazy("export", "rating"),
-    ]
-    table = Table([str(h) for h in headers], title=str(pgettext_lazy("export", "issues")))
-    for issue in rows:
-        table.rows.append(
-            [
-                issue.pk,
-                issue.title,
-                str(issue.category),
-                issue.get_status_display(),
-                issue.get_tier_display(),
-                f"{issue.division.code} {issue.division.name}",
-                f"{issue.holder.code} {issue.holder.name}",
-                issue.department.name if issue.department else "",
-                issue.raised_on,
-                issue.raised_at,
-                issue.due_at,
-                issue.escalation_count,
-                issue.resolved_at,
-                issue.resolution,
-                issue.get_rating_display() if issue.rating else "",
-            ]
-        )
-    return table
 
 
 def transition(serializer_class, description: str):
@@ -229,8 +156,7 @@ class IssueViewSet(
             enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
             if enterprise is None:
                 raise exceptions.ValidationError({"enterprise": [_("Unknown enterprise.")]})
-        with domain_errors():
-            issue = services.raise_issue(actor=request.user, enterprise=enterprise, **fields)
+        issue = services.raise_issue(actor=request.user, enterprise=enterprise, **fields)
         return Response(self._fresh(issue.pk), status=status.HTTP_201_CREATED)
 
     def _fresh(self, pk: int) -> dict:
@@ -241,8 +167,7 @@ class IssueViewSet(
         issue = self.get_object()
         data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        with domain_errors():
-            service(actor=request.user, issue=issue.pk, **data.validated_data)
+        service(actor=request.user, issue=issue.pk, **data.validated_data)
         return Response(self._fresh(issue.pk))
 
     @extend_schema(
@@ -294,45 +219,6 @@ class IssueViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def comment(self, request, pk=None):
         return self._transition(request, CommentSerializer, services.comment_issue)
-
-
-STAT_LABELS = [
-    ("found", pgettext_lazy("export", "found")),
-    ("resolved_on_spot", pgettext_lazy("export", "resolved on the spot")),
-    ("reached.town", pgettext_lazy("export", "reached town")),
-    ("reached.county", pgettext_lazy("export", "reached county")),
-    ("reached.city", pgettext_lazy("export", "reached city")),
-    ("resolved", pgettext_lazy("export", "resolved")),
-    ("resolved_by_tier.village", pgettext_lazy("export", "resolved at village")),
-    ("resolved_by_tier.town", pgettext_lazy("export", "resolved at town")),
-    ("resolved_by_tier.county", pgettext_lazy("export", "resolved at county")),
-    ("resolved_by_tier.city", pgettext_lazy("export", "resolved at city")),
-    ("open", pgettext_lazy("export", "open")),
-    ("overdue", pgettext_lazy("export", "overdue")),
-    ("closure_rate", pgettext_lazy("export", "closure rate")),
-    ("on_time_rate", pgettext_lazy("export", "on-time rate")),
-]
-
-
-def stats_table(figures: dict) -> Table:
-    table = Table(
-        [str(pgettext_lazy("export", "figure")), str(pgettext_lazy("export", "value"))],
-        title=str(pgettext_lazy("export", "statistics")),
-    )
-    table.rows.append([str(pgettext_lazy("export", "within")), figures["within"] or ""])
-    table.rows.append([str(pgettext_lazy("export", "since")), figures["since"]])
-    table.rows.append([str(pgettext_lazy("export", "until")), figures["until"]])
-    for key, label in STAT_LABELS:
-        value = figures
-        for part in key.split("."):
-            value = value[part]
-        table.rows.append([str(label), value])
-    for row in figures["by_category"]:
-        table.rows.append([f"{row['category']}: {pgettext_lazy('export', 'found')}", row["found"]])
-        table.rows.append(
-            [f"{row['category']}: {pgettext_lazy('export', 'resolved')}", row["resolved"]]
-        )
-    return table
 
 
 class StatsView(APIView):

@@ -16,12 +16,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dispatch.models import TIERS, Division, Tier
-from dispatch.services import jurisdiction
+from common.weeks import week_of
+from dispatch.models import TIERS, Tier
 
-from .models import Issue, Meeting
+from .models import Issue
 from .selectors import stats
-from .services import week_of
 
 WEEKS = 12
 RAISED_COLOUR = "#417690"
@@ -36,7 +35,7 @@ def _as_date(value) -> datetime.date:
 
 def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
     """Figures for the admin index: this week, open work by tier and status, closure, 12
-    weeks of raised and resolved, the busiest categories and villages, this week's meetings."""
+    weeks of raised and resolved, the busiest categories and villages."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     monday = today - datetime.timedelta(days=today.weekday())
@@ -96,16 +95,7 @@ def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
         .order_by("-found", "division_id")[:12]
     ]
 
-    j = jurisdiction(user)
     week = week_of(today)
-    towns = list(
-        Division.objects.filter(code__in=j.office_at, tier=Tier.TOWN).order_by("code")
-        if not j.is_superuser
-        else Division.objects.none()
-    )
-    meetings = {
-        m.town_id: m for m in Meeting.objects.filter(town__in=[t.code for t in towns], week=week)
-    }
     return {
         "week": week,
         "monday": monday,
@@ -119,7 +109,6 @@ def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
         "weekly_chart": weekly_chart(weekly),
         "category_chart": bar_chart(by_category),
         "village_chart": bar_chart(by_village),
-        "meetings": [(town, meetings.get(town.code)) for town in towns],
     }
 
 

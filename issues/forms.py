@@ -1,14 +1,20 @@
-"""Forms of the cadre's issue pages: the list filter and one form per action."""
+"""The one input form of each issue transition, used by every HTML face: the issue page, the
+claim board and the admin's actions (the API has its serializers). And the list filter."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import Department, Tier
+from dispatch.models import Department, Posting, Tier
 
 from .models import EscalationReason, Issue, Rating
 from .services import MANUAL_ESCALATION_REASONS
+
+# A select's empty choice, in the user's language.
+CHOOSE = ("", _("Please choose"))
 
 
 class IssueFilterForm(forms.Form):
@@ -20,28 +26,35 @@ class IssueFilterForm(forms.Form):
     )
     posting = forms.TypedChoiceField(label=_("Posting"), required=False, coerce=int)
 
-    def __init__(self, *args, postings=(), **kwargs):
+    def __init__(self, *args, postings: Iterable[Posting] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        from diaries.forms import posting_label
-
-        self.fields["posting"].choices = [("", _("any"))] + [
-            (p.pk, posting_label(p)) for p in postings
-        ]
+        postings = list(postings)
+        self.fields["posting"].choices = [("", _("any"))] + [(p.pk, p.label) for p in postings]
         if not postings:
             del self.fields["posting"]
 
 
 class ActionForm(forms.Form):
-    """An action on one issue; `version` guards against acting on a page grown stale."""
+    """An action on one issue. `version`, sent by the issue page and the board, turns acting
+    on a page grown stale into a conflict; the admin's actions on many issues leave it out."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
     def __init__(self, *args, issue: Issue | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.issue = issue
+        if issue is not None and not self.is_bound:
+            self.initial.setdefault("version", issue.version)
 
     def service_kwargs(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        """The service's keyword arguments (the version included: None when not sent)."""
+        return dict(self.cleaned_data)
+
+
+def note_field(label=None) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ResolveForm(ActionForm):
@@ -53,12 +66,10 @@ class ResolveForm(ActionForm):
 class EscalateForm(ActionForm):
     reason = forms.ChoiceField(
         label=_("Reason"),
-        choices=[("", "---------")]
+        choices=[CHOOSE]
         + [(value, EscalationReason(value).label) for value in MANUAL_ESCALATION_REASONS],
     )
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = note_field()
 
 
 class CommentForm(ActionForm):
@@ -66,27 +77,27 @@ class CommentForm(ActionForm):
 
 
 class FeedbackForm(ActionForm):
-    rating = forms.ChoiceField(
-        label=_("The reporter's answer"), choices=[("", "---------")] + Rating.choices
-    )
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    rating = forms.ChoiceField(label=_("The reporter's answer"), choices=[CHOOSE] + Rating.choices)
+    note = note_field()
 
 
 class AssignForm(ActionForm):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    # Choices, not a queryset: a board of many issues renders them from one query. The
+    # service checks that the department is one of the holder's.
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    note = note_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, departments: Iterable[Department] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.issue is not None:
+        if departments is None:
             # Only the holder's own departments receive its issues.
-            self.fields["department"].queryset = Department.objects.filter(
-                division_id=self.issue.holder_id
-            )
+            holder = self.issue.holder_id if self.issue is not None else None
+            departments = Department.objects.filter(division_id=holder).select_related("division")
+        departments = list(departments)
+        several = len({d.division_id for d in departments}) > 1
+        self.fields["department"].choices = [CHOOSE] + [
+            (d.pk, f"{d.division.name} {d.name}" if several else d.name) for d in departments
+        ]
 
 
 class ClaimForm(ActionForm):
@@ -95,18 +106,12 @@ class ClaimForm(ActionForm):
 
 class ReturnForm(ActionForm):
     reason = forms.CharField(label=_("Why it belongs one tier down"), max_length=40)
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = note_field()
 
 
 class ReopenForm(ActionForm):
-    note = forms.CharField(
-        label=_("Why it is handled again"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = note_field(_("Why it is handled again"))
 
 
 class SuperviseForm(ActionForm):
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = note_field()

@@ -8,9 +8,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import TIERS, Department, Division, Enterprise, Grid, Posting, Tier
+from dispatch.models import (
+    TIERS,
+    Department,
+    Division,
+    Enterprise,
+    Grid,
+    Posting,
+    Tier,
+    within_q,
+)
+from dispatch.services import jurisdiction
 
 
 class Category(models.Model):
@@ -38,8 +49,6 @@ class Category(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language
-
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
     def deadline_days(self, tier: str) -> int:
@@ -50,14 +59,10 @@ class Category(models.Model):
 class IssueQuerySet(models.QuerySet):
     def visible_to(self, user) -> IssueQuerySet:
         """The only door to issues: those whose origin lies in the user's jurisdiction."""
-        from dispatch.services import jurisdiction
-
         return self.filter(jurisdiction(user).q("division__code"))
 
     def actionable_by(self, user) -> IssueQuerySet:
         """Visible issues whose holder is a division the user serves (at the issue's tier)."""
-        from dispatch.services import jurisdiction
-
         j = jurisdiction(user)
         if j.is_superuser:
             return self.all()
@@ -76,12 +81,8 @@ class IssueQuerySet(models.QuerySet):
         return self.filter(status=Issue.Status.OPEN, tier__in=[Tier.COUNTY, Tier.CITY])
 
     def within(self, code: str) -> IssueQuerySet:
-        from dispatch.models import code_prefix, tier_of_code
-
-        tier = tier_of_code(code)
-        if tier is None:
-            return self.none()
-        return self.filter(division__code__startswith=code_prefix(code, tier))
+        """Issues whose origin lies in the subtree of `code`."""
+        return self.filter(within_q("division__code", code))
 
     def for_list(self) -> IssueQuerySet:
         return self.select_related(
@@ -326,90 +327,3 @@ class IssueEvent(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind != self.Kind.COMMENTED
-
-
-class Meeting(models.Model):
-    """A town's weekly analysis meeting (民(企)情分析例会) for one ISO week."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        CLOSED = "closed", _("closed")
-
-    town = models.ForeignKey(
-        Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings"
-    )
-    week = models.CharField(_("ISO week"), max_length=8, help_text="2026-W48")
-    status = models.CharField(
-        _("status"), max_length=6, choices=Status.choices, default=Status.OPEN
-    )
-    stats = models.JSONField(_("statistics"), default=dict, blank=True)
-    minutes = models.TextField(_("minutes"), blank=True)
-    convened_at = models.DateTimeField(_("convened at"), default=timezone.now)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("closed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("meeting")
-        verbose_name_plural = _("meetings")
-        ordering = ["-week", "town"]
-        constraints = [
-            # Convening twice, or from two workers at once, gives one meeting.
-            models.UniqueConstraint(fields=["town", "week"], name="meeting_one_per_town_week"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.town} {self.week}"
-
-
-class AgendaItem(models.Model):
-    class Decision(models.TextChoices):
-        ASSIGN = "assign", _("assign to a department")
-        RESOLVE = "resolve", _("resolve")
-        ESCALATE = "escalate", _("escalate to the county")
-        RETURN = "return", _("return to the village")
-        CARRY_OVER = "carry_over", _("carry over")
-
-    meeting = models.ForeignKey(
-        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items"
-    )
-    issue = models.ForeignKey(
-        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items"
-    )
-    new = models.BooleanField(_("new since the last meeting"), default=False)
-    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
-    department = models.ForeignKey(
-        Department,
-        verbose_name=_("department"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    note = models.TextField(_("note"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("agenda item")
-        verbose_name_plural = _("agenda items")
-        ordering = ["meeting", "-new", "issue_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["meeting", "issue"], name="agenda_item_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return str(self.issue)

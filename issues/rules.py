@@ -12,35 +12,11 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
+from common.errors import NotFound, NotPermitted, TransitionError
 from dispatch.models import Tier
-from dispatch.services import jurisdiction
+from dispatch.services import display_name, jurisdiction
 
 from .models import Issue
-
-
-class IssueError(Exception):
-    """Base of the domain errors; `message` is readable by the person who acted."""
-
-    def __init__(self, message: str = ""):
-        super().__init__(message)
-        self.message = str(message)
-
-
-class NotFound(IssueError):
-    """The issue lies outside the actor's jurisdiction: for them it does not exist (404)."""
-
-
-class NotPermitted(IssueError):
-    """The actor sees the issue but may not take this action (403)."""
-
-
-class TransitionError(IssueError):
-    """The action does not fit the issue's current state (409)."""
-
-
-class StaleVersion(TransitionError):
-    """The issue changed since the client read it (409)."""
-
 
 # Capacities a user can hold on one issue.
 CADRE = "cadre"  # a cadre posted at the holding village
@@ -54,8 +30,19 @@ RAISER = "raiser"  # who raised it
 OFFICE_OVER = "office_over"  # an office member whose subtree contains the origin
 VIEWER = "viewer"  # anyone who sees it
 
-ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
-    # action: (capacities allowed, state predicate, message when the state does not fit)
+
+def _claim_refused(issue: Issue) -> str:
+    if issue.claimed_by_id is not None:
+        return _("%(title)s was already claimed by %(name)s.") % {
+            "title": issue.title,
+            "name": display_name(issue.claimed_by),
+        }
+    return _("The issue is resolved, or not at county or city tier.")
+
+
+ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str | Callable[[Issue], str]]] = {
+    # action: (capacities allowed, state predicate, message when the state does not fit,
+    # or a function of the issue giving it)
     "resolve_on_spot": (
         {CADRE},
         lambda i: (
@@ -83,7 +70,7 @@ ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
         lambda i: (
             not i.is_resolved and i.tier in (Tier.COUNTY, Tier.CITY) and i.claimed_by_id is None
         ),
-        _("The issue is already claimed or resolved, or not at county or city tier."),
+        _claim_refused,
     ),
     "return": (
         {OFFICE},
@@ -130,15 +117,9 @@ def capacities(user, issue: Issue) -> set[str]:
         held.add(CLAIMER)
     if issue.raised_by_id is not None and issue.raised_by_id == user.pk:
         held.add(RAISER)
-    if any(issue.division_id.startswith(p) for p in _office_prefixes(j)):
+    if j.is_over(issue.division_id):
         held.add(OFFICE_OVER)
     return held
-
-
-def _office_prefixes(j) -> list[str]:
-    from dispatch.models import code_prefix, tier_of_code
-
-    return [code_prefix(code, tier_of_code(code)) for code in j.office_at]
 
 
 def check(user, issue: Issue, action: str) -> None:
@@ -154,7 +135,7 @@ def check(user, issue: Issue, action: str) -> None:
         if not held & allowed:
             raise NotPermitted(_("You may not do this to this issue."))
     if not fits(issue):
-        raise TransitionError(message)
+        raise TransitionError(message(issue) if callable(message) else message)
 
 
 def allowed_actions(user, issue: Issue) -> list[str]:

@@ -19,6 +19,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import NotFound, NotPermitted, StaleVersion
 from dispatch.models import (
     PREFIX_LENGTH,
     TIERS,
@@ -38,14 +39,8 @@ from dispatch.services import jurisdiction
 from . import rules
 from .deadlines import add_working_days
 from .models import Category, EscalationReason, Issue, IssueEvent, Rating
-from .rules import IssueError, NotFound, NotPermitted, StaleVersion, TransitionError
 
 __all__ = [
-    "IssueError",
-    "NotFound",
-    "NotPermitted",
-    "StaleVersion",
-    "TransitionError",
     "assign_issue",
     "claim_issue",
     "comment_issue",
@@ -207,8 +202,7 @@ def raise_issue(
         j = jurisdiction(actor)
         if not j.sees(division.code):
             raise NotFound(_("No such division in your jurisdiction."))
-        offices_over = any(division.code.startswith(p) for p in rules._office_prefixes(j))
-        if not (j.is_superuser or division.code in j.cadre_at or offices_over):
+        if not (division.code in j.cadre_at or j.is_over(division.code)):
             raise NotPermitted(
                 _("Only a cadre posted here or an office over it raises issues here.")
             )
@@ -640,236 +634,3 @@ def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, a
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
-
-
-# Meetings -----------------------------------------------------------------------------------
-# The town's weekly analysis meeting (民(企)情分析例会): convened once per town and ISO week,
-# its agenda every unresolved issue the town holds; each decision applies a transition above.
-
-WEEK_PATTERN = r"^(\d{4})-W(\d{2})$"
-
-
-def parse_week(week: str) -> date:
-    """The Monday of an ISO week written `2026-W48`; ValidationError when it is no such week."""
-    import re
-
-    match = re.match(WEEK_PATTERN, week or "")
-    if match:
-        try:
-            return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        except ValueError:
-            pass
-    raise ValidationError({"week": [_("Write an ISO week as 2026-W48.")]})
-
-
-def week_of(day: date) -> str:
-    year, week, _weekday = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def current_week(now: datetime | None = None) -> str:
-    """The ISO week of `now` (default: this moment) in the local time zone (Asia/Shanghai)."""
-    return week_of(timezone.localdate(now))
-
-
-def _week_stats(town: Division, monday: date) -> dict:
-    from datetime import timedelta
-
-    from .selectors import stats
-
-    snapshot = stats(
-        Issue.objects.all(), within=town.code, since=monday, until=monday + timedelta(6)
-    )
-    snapshot["since"] = snapshot["since"].isoformat()
-    snapshot["until"] = snapshot["until"].isoformat()
-    return snapshot
-
-
-def convene_meeting(*, town: Division | str, week: str, now: datetime | None = None):
-    """Convene `town`'s meeting for ISO `week` (`2026-W48`); the system calls this (the Monday
-    task, the command). The agenda is every unresolved issue the town holds, each marked `new`
-    when no earlier meeting of the town had it; `stats` is a snapshot of the town's week.
-
-    Idempotent and safe to run at once from several workers: the unique (town, week)
-    constraint lets exactly one insert win; the others return the winner's meeting, whose
-    agenda was written in the same transaction. Raises ValidationError for a bad week or a
-    division that is not a town.
-    """
-    from django.db import IntegrityError
-    from django.db.models import Exists, OuterRef
-
-    from .models import AgendaItem, Meeting
-
-    monday = parse_week(week)
-    if not isinstance(town, Division):
-        town = Division.objects.filter(code=town).first()
-    if town is None or town.tier != Tier.TOWN:
-        raise ValidationError({"town": [_("Meetings are held by towns.")]})
-    now = now or timezone.now()
-    existing = Meeting.objects.filter(town=town, week=week).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            meeting = Meeting.objects.create(
-                town=town, week=week, convened_at=now, stats=_week_stats(town, monday)
-            )
-            on_earlier = AgendaItem.objects.filter(
-                issue=OuterRef("pk"), meeting__town=town, meeting__week__lt=week
-            )
-            rows = (
-                Issue.objects.filter(holder=town)
-                .unresolved()
-                .annotate(seen=Exists(on_earlier))
-                .order_by("id")
-                .values_list("id", "seen")
-            )
-            AgendaItem.objects.bulk_create(
-                AgendaItem(meeting=meeting, issue_id=pk, new=not seen) for pk, seen in rows
-            )
-    except IntegrityError:
-        # Another worker convened it between our read and our insert; theirs stands.
-        return Meeting.objects.get(town=town, week=week)
-    return meeting
-
-
-def convene_meetings(*, week: str | None = None, now: datetime | None = None) -> dict:
-    """Convene `week`'s meeting (default: the current ISO week in Asia/Shanghai) for every
-    town with issues from its territory or with members. Safe to run twice: existing meetings
-    are left as they are. Returns the week and the town codes convened and already there."""
-    from dispatch.models import Membership
-
-    from .models import Meeting
-
-    now = now or timezone.now()
-    week = week or current_week(now)
-    parse_week(week)
-    keep = PREFIX_LENGTH[Tier.TOWN]
-    # The towns of every origin, in one grouped query, and the towns with members.
-    with_issues = (
-        Issue.objects.order_by()
-        .annotate(town=Concat(Substr("division_id", 1, keep), Value("0" * (12 - keep))))
-        .values_list("town", flat=True)
-        .distinct()
-    )
-    with_members = Membership.objects.filter(division__tier=Tier.TOWN).values_list(
-        "division_id", flat=True
-    )
-    codes = set(with_issues) | set(with_members)
-    towns = Division.objects.filter(code__in=codes, tier=Tier.TOWN).order_by("code")
-    already = set(Meeting.objects.filter(week=week).values_list("town_id", flat=True))
-    convened, existing = [], []
-    for town in towns:
-        if town.code in already:
-            existing.append(town.code)
-            continue
-        meeting = convene_meeting(town=town, week=week, now=now)
-        # Lost a race with another worker: count it as already there.
-        (convened if meeting.convened_at == now else existing).append(town.code)
-    return {"week": week, "convened": convened, "existing": existing}
-
-
-def _office_of_town(actor, town_code: str) -> None:
-    j = jurisdiction(actor)
-    if not j.sees(town_code):
-        raise NotFound(_("No such meeting."))
-    if not j.is_office_of(town_code):
-        raise NotPermitted(_("Only the town's office decides at its meeting."))
-
-
-def decide_agenda_item(
-    *,
-    actor,
-    item,
-    decision: str,
-    department: Department | int | None = None,
-    resolution: str = "",
-    reason: str = "",
-    note: str = "",
-    now: datetime | None = None,
-):
-    """Decide one agenda item of an open meeting and apply it to the issue through the
-    transition services: assign (a department of the town), resolve (a resolution), escalate
-    to the county (one of the manual escalation reasons), return to the village (a reason), or
-    carry over (a note, if any, goes on the timeline as a comment).
-
-    Office members of the town only (NotFound outside its jurisdiction, NotPermitted
-    otherwise). TransitionError when the meeting is closed, the item already decided, or the
-    issue's state does not allow the transition; ValidationError for bad input. The decision
-    and the transition commit together or not at all.
-    """
-    from .models import AgendaItem, Meeting
-
-    if decision not in AgendaItem.Decision.values:
-        raise ValidationError(
-            {"decision": [_("Choose one of: %s.") % ", ".join(AgendaItem.Decision.values)]}
-        )
-    now = now or timezone.now()
-    pk = item.pk if isinstance(item, AgendaItem) else item
-    with transaction.atomic():
-        try:
-            # Locking the item serialises two members deciding it at once.
-            item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=pk)
-        except (AgendaItem.DoesNotExist, ValueError, TypeError):
-            raise NotFound(_("No such agenda item.")) from None
-        _office_of_town(actor, item.meeting.town_id)
-        if item.meeting.status == Meeting.Status.CLOSED:
-            raise TransitionError(_("The meeting is closed."))
-        if item.decision:
-            raise TransitionError(_("This item has already been decided."))
-        holder = Issue.objects.filter(pk=item.issue_id).values_list("holder_id", flat=True).first()
-        if decision != AgendaItem.Decision.CARRY_OVER and holder != item.meeting.town_id:
-            # Escalated by the sweep, or resolved elsewhere, since the meeting was convened.
-            raise TransitionError(_("The town no longer holds this issue."))
-        fields = ["decision", "note", "decided_by", "decided_at"]
-        D = AgendaItem.Decision
-        if decision == D.ASSIGN:
-            if department in (None, ""):
-                raise ValidationError({"department": [_("Choose a department.")]})
-            issue = assign_issue(
-                actor=actor, issue=item.issue_id, department=department, note=note, now=now
-            )
-            item.department = issue.department
-            fields.append("department")
-        elif decision == D.RESOLVE:
-            resolve_issue(actor=actor, issue=item.issue_id, resolution=resolution or note, now=now)
-        elif decision == D.ESCALATE:
-            escalate_issue(actor=actor, issue=item.issue_id, reason=reason, note=note, now=now)
-        elif decision == D.RETURN:
-            return_issue(actor=actor, issue=item.issue_id, reason=reason, note=note, now=now)
-        elif note.strip():
-            comment_issue(actor=actor, issue=item.issue_id, note=note, now=now)
-        else:
-            # Carrying over without a note still requires the right to act on the issue.
-            rules.check(actor, Issue.objects.get(pk=item.issue_id), "comment")
-        item.decision = decision
-        item.note = (note or resolution or "").strip()
-        item.decided_by = actor
-        item.decided_at = now
-        item.save(update_fields=fields)
-    return item
-
-
-def close_meeting(*, actor, meeting, minutes: str, now: datetime | None = None):
-    """Close an open meeting with its minutes: office members of the town. Undecided items
-    stay on the issues' holders and come back at the next meeting. TransitionError when
-    already closed; ValidationError without minutes."""
-    from .models import Meeting
-
-    minutes = _required(minutes, "minutes", _("Write the minutes."))
-    now = now or timezone.now()
-    pk = meeting.pk if isinstance(meeting, Meeting) else meeting
-    with transaction.atomic():
-        try:
-            meeting = Meeting.objects.select_for_update().get(pk=pk)
-        except (Meeting.DoesNotExist, ValueError, TypeError):
-            raise NotFound(_("No such meeting.")) from None
-        _office_of_town(actor, meeting.town_id)
-        if meeting.status == Meeting.Status.CLOSED:
-            raise TransitionError(_("The meeting is already closed."))
-        meeting.status = Meeting.Status.CLOSED
-        meeting.minutes = minutes
-        meeting.closed_at = now
-        meeting.closed_by = actor
-        meeting.save(update_fields=["status", "minutes", "closed_at", "closed_by"])
-    return meeting

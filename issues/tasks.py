@@ -87,10 +87,3 @@ def process_events(event_ids: list[int]) -> None:
     if messages:
         send_mass_mail(messages, fail_silently=False)
     events_recorded.send(sender=IssueEvent, event_ids=list(event_ids))
-
-
-@shared_task(acks_late=True)
-def convene_meetings_task(week: str | None = None) -> dict:
-    """Monday morning: convene every town's analysis meeting for the week. Running it twice,
-    or on two workers at once, leaves one meeting per town (a unique constraint decides)."""
-    return services.convene_meetings(week=week)

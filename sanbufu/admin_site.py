@@ -12,11 +12,13 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.backends import is_member
+from issues.dashboard import office_dashboard
+from meetings.services import this_weeks_meetings
+
 
 def admits(user) -> bool:
     """Staff, and members of an office or leaders of a division (dispatch.Membership)."""
-    from dispatch.backends import is_member
-
     return user.is_active and (user.is_staff or is_member(user))
 
 
@@ -41,7 +43,7 @@ class SanbufuAdminSite(admin.AdminSite):
         return admits(request.user)
 
     def index(self, request, extra_context=None):
-        from issues.dashboard import office_dashboard
-
-        extra_context = {**(extra_context or {}), "dashboard": office_dashboard(request.user)}
+        dashboard = office_dashboard(request.user)
+        dashboard["meetings"] = this_weeks_meetings(request.user)
+        extra_context = {**(extra_context or {}), "dashboard": dashboard}
         return super().index(request, extra_context)

@@ -14,7 +14,7 @@ from dispatch.api import (
     PostingViewSet,
 )
 from issues.api import IssueViewSet, StatsView, TokenView
-from issues.meetings_api import MeetingViewSet
+from meetings.api import MeetingViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "dispatch",
     "issues",
+    "meetings",
     "diaries",
     "integrations",
     "sanbufu",
@@ -241,7 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Monday 08:30 Shanghai time, convene each town's weekly analysis meeting.
     "convene-meetings-monday": {
-        "task": "issues.tasks.convene_meetings_task",
+        "task": "meetings.tasks.convene_meetings_task",
         "schedule": crontab(minute=30, hour=8, day_of_week="mon"),
     },
 }
@@ -267,6 +268,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sanbufu.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Services' domain errors and ValidationError answer 404/403/409/400 here, and only here.
+    "EXCEPTION_HANDLER": "common.drf.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("sanbufu.api")),
     path("open311/v2/", include("integrations.urls")),
     path("", include("issues.urls")),
+    path("", include("meetings.urls")),
     path("", include("diaries.urls")),
 ]
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from issues.models import Issue, IssueEvent, Meeting
+from issues.models import Issue, IssueEvent
+from meetings.models import Meeting
 
 from ..factories import DEFAULT_PASSWORD
 from ..issues.offices import issue_at_town, town_department

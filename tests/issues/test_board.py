@@ -25,7 +25,7 @@ def test_board_lists_the_countys_claimable_issues(client, county_leader, at_coun
     client.force_login(county_leader)
     page = client.get("/board/").content.decode()
     assert at_county.title in page
-    assert f'action="/board/{at_county.pk}/claim/"' in page
+    assert f'action="/issues/{at_county.pk}/claim/"' in page
     assert at_town.title not in page
 
 
@@ -44,7 +44,7 @@ def test_another_countys_leader_does_not_see_it(client, at_county, shaoxing):
     yuecheng_leader = _member("yuecheng_leader", shaoxing.yuecheng, "leader")
     client.force_login(yuecheng_leader)
     assert at_county.title not in client.get("/board/").content.decode()
-    response = client.post(f"/board/{at_county.pk}/claim/")
+    response = client.post(f"/issues/{at_county.pk}/claim/", {"next": "/board/"})
     assert response.status_code == 404
     at_county.refresh_from_db()
     assert at_county.claimed_by is None
@@ -52,7 +52,7 @@ def test_another_countys_leader_does_not_see_it(client, at_county, shaoxing):
 
 def test_claiming_is_one_click(client, county_leader, at_county):
     client.force_login(county_leader)
-    response = client.post(f"/board/{at_county.pk}/claim/", follow=True)
+    response = client.post(f"/issues/{at_county.pk}/claim/", {"next": "/board/"}, follow=True)
     at_county.refresh_from_db()
     assert (at_county.status, at_county.claimed_by) == (Issue.Status.CLAIMED, county_leader)
     assert at_county.events.last().kind == IssueEvent.Kind.CLAIMED
@@ -65,10 +65,11 @@ def test_the_loser_of_a_claim_race_sees_who_claimed_it(
 ):
     # The second leader's page was loaded before the first leader clicked.
     client.force_login(second_county_leader)
-    assert f"/board/{at_county.pk}/claim/" in client.get("/board/").content.decode()
+    assert f"/issues/{at_county.pk}/claim/" in client.get("/board/").content.decode()
     claim_issue(actor=county_leader, issue=at_county)
-    response = client.post(f"/board/{at_county.pk}/claim/")
-    assert response.status_code == 409
+    response = client.post(f"/issues/{at_county.pk}/claim/", {"next": "/board/"})
+    assert (response.status_code, response.url) == (302, "/board/")
+    response = client.get(response.url)
     assert any("county_leader" in m and at_county.title in m for m in texts(response))
     at_county.refresh_from_db()
     assert at_county.claimed_by == county_leader
@@ -84,10 +85,11 @@ def test_claimer_assigns_to_a_department_of_the_county(client, county_leader, at
     client.force_login(county_leader)
     page = client.get("/board/").content.decode()
     assert "柯桥区住建局" in page
-    client.post(
-        f"/board/{at_county.pk}/assign/",
-        {f"assign{at_county.pk}-department": dept.pk, f"assign{at_county.pk}-note": "限期处理"},
+    response = client.post(
+        f"/issues/{at_county.pk}/assign/",
+        {"assign-department": dept.pk, "assign-note": "限期处理", "next": "/board/"},
     )
+    assert (response.status_code, response.url) == (302, "/board/")
     at_county.refresh_from_db()
     assert (at_county.status, at_county.department) == (Issue.Status.ASSIGNED, dept)
 
@@ -100,10 +102,12 @@ def test_assigning_to_another_divisions_department_is_a_form_error(
     claim_issue(actor=county_leader, issue=at_county)
     client.force_login(county_leader)
     response = client.post(
-        f"/board/{at_county.pk}/assign/",
-        {f"assign{at_county.pk}-department": town_department().pk},
+        f"/issues/{at_county.pk}/assign/",
+        {"assign-department": town_department().pk, "next": "/board/"},
     )
     assert response.status_code == 400
+    forms = {a["name"]: a["form"] for a in response.context["actions"]}
+    assert forms["assign"].errors["department"]
     at_county.refresh_from_db()
     assert at_county.status == Issue.Status.CLAIMED
 
@@ -112,9 +116,9 @@ def test_claimer_resolves(client, county_leader, at_county):
     claim_issue(actor=county_leader, issue=at_county)
     client.force_login(county_leader)
     response = client.post(
-        f"/board/{at_county.pk}/resolve/", {f"resolve{at_county.pk}-resolution": "已抢修"}
+        f"/issues/{at_county.pk}/resolve/", {"resolve-resolution": "已抢修", "next": "/board/"}
     )
-    assert response.status_code == 302
+    assert (response.status_code, response.url) == (302, "/board/")
     at_county.refresh_from_db()
     assert (at_county.status, at_county.resolved_tier) == ("resolved", "county")
 
@@ -122,7 +126,7 @@ def test_claimer_resolves(client, county_leader, at_county):
 def test_resolving_without_words_writes_nothing(client, county_leader, at_county):
     claim_issue(actor=county_leader, issue=at_county)
     client.force_login(county_leader)
-    response = client.post(f"/board/{at_county.pk}/resolve/", {})
+    response = client.post(f"/issues/{at_county.pk}/resolve/", {"next": "/board/"})
     assert response.status_code == 400
     at_county.refresh_from_db()
     assert at_county.status == Issue.Status.CLAIMED
@@ -146,3 +150,11 @@ def test_board_runs_a_fixed_number_of_queries(
         issue_at_county(village_cadre, town_office, f"c{n}")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/board/")
+
+
+def test_a_next_off_the_site_is_not_followed(client, county_leader, at_county):
+    client.force_login(county_leader)
+    response = client.post(
+        f"/issues/{at_county.pk}/claim/", {"next": "https://evil.example/board/"}
+    )
+    assert (response.status_code, response.url) == (302, f"/issues/{at_county.pk}/")

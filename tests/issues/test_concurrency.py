@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from common.errors import TransitionError
 from dispatch.models import Membership
 from issues import services
 from issues.models import Issue, IssueEvent
-from issues.rules import TransitionError
 
 from ..factories import IssueFactory, MembershipFactory, UserFactory, bulk_issues, division
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Issue
-from issues.services import convene_meeting, current_week
+from meetings.services import convene_meeting, current_week
 
 from ..factories import division
 from .offices import category, issue_at_town, issue_at_village

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from common.errors import NotFound
 from dispatch.models import Posting
 from issues import services
 from issues.models import Issue
@@ -103,7 +104,7 @@ def test_a_cadre_whose_posting_ended_no_longer_sees_its_issues(shaoxing, village
 
     assert not Issue.objects.visible_to(user).exists()
     assert not Issue.objects.actionable_by(user).exists()
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.resolve_issue(actor=user, issue=issue, resolution="已解决")
 
 

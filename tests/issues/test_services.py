@@ -13,11 +13,11 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from common.errors import NotFound, NotPermitted, StaleVersion, TransitionError
 from dispatch.models import Tier
 from issues import services
 from issues.deadlines import add_working_days
 from issues.models import Issue, IssueEvent
-from issues.rules import NotFound, NotPermitted, StaleVersion, TransitionError
 
 from ..factories import CategoryFactory, DepartmentFactory, IssueFactory
 

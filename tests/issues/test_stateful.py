@@ -21,10 +21,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from common.errors import DomainError
 from dispatch.models import TIERS, ancestor_code, tier_index
 from issues import services
 from issues.models import Issue, IssueEvent
-from issues.rules import IssueError
 
 from ..factories import CategoryFactory, DepartmentFactory, division
 
@@ -166,7 +166,7 @@ class EscalationMachine(RuleBasedStateMachine):
         user = self.people[actor]
         try:
             action(actor=user, issue=pk, now=self.tick(), **kwargs)
-        except (IssueError, ValidationError):
+        except (DomainError, ValidationError):
             assert snapshot() == before
             return
         self.expected_events[pk] += 1

@@ -1,22 +1,21 @@
-"""Forms of the office and leader pages: deciding an agenda item, closing a meeting, and a
-leader's assign and resolve on the claim board."""
+"""Forms of the meeting page: deciding an agenda item (one decision applies one issue
+transition) and closing the meeting."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AgendaItem, EscalationReason
-from .services import MANUAL_ESCALATION_REASONS
+from issues.forms import CHOOSE
+from issues.models import EscalationReason
+from issues.services import MANUAL_ESCALATION_REASONS
 
-
-def department_choices(departments) -> list[tuple]:
-    return [("", "---------")] + [(d.pk, d.name) for d in departments]
+from .models import AgendaItem
 
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"), choices=[("", "---------"), *AgendaItem.Decision.choices]
+        label=_("Decision"), choices=[CHOOSE, *AgendaItem.Decision.choices]
     )
     # Choices, not a queryset: a page of many items renders them from one query.
     department = forms.TypedChoiceField(label=_("Department"), coerce=int, required=False)
@@ -28,7 +27,7 @@ class DecideForm(forms.Form):
     escalation_reason = forms.ChoiceField(
         label=_("Reason for escalating"),
         required=False,
-        choices=[("", "---------")]
+        choices=[CHOOSE]
         + [(value, EscalationReason(value).label) for value in MANUAL_ESCALATION_REASONS],
     )
     return_reason = forms.CharField(label=_("Reason for returning"), required=False, max_length=40)
@@ -38,7 +37,7 @@ class DecideForm(forms.Form):
 
     def __init__(self, *args, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = department_choices(departments or [])
+        self.fields["department"].choices = [CHOOSE] + [(d.pk, d.name) for d in departments or []]
 
     def clean(self):
         data = super().clean()
@@ -71,20 +70,3 @@ class DecideForm(forms.Form):
 
 class CloseMeetingForm(forms.Form):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 5}))
-
-
-class BoardAssignForm(forms.Form):
-    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, departments=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].choices = department_choices(departments or [])
-
-
-class BoardResolveForm(forms.Form):
-    resolution = forms.CharField(
-        label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 2})
-    )

@@ -4,18 +4,19 @@ caller's jurisdiction; deciding and closing are for the town's office members.""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dispatch.services import jurisdiction
+from dispatch.api import CodeFilter
+from issues.api import ERRORS, TRANSITION_ERRORS
 
 from . import services
-from .api import ERRORS, TRANSITION_ERRORS, domain_errors
 from .models import AgendaItem, Meeting
 
 
@@ -72,43 +73,42 @@ class CloseSerializer(serializers.Serializer):
     minutes = serializers.CharField()
 
 
+def validate_week(value: str) -> None:
+    try:
+        services.parse_week(value)
+    except ValidationError:
+        raise ValidationError(_("Write an ISO week as 2026-W48.")) from None
+
+
+class MeetingFilter(django_filters.FilterSet):
+    town = CodeFilter(field_name="town_id", help_text="A town's 12-digit code.")
+    week = django_filters.CharFilter(
+        validators=[validate_week], max_length=8, help_text="An ISO week, 2026-W48."
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["town", "week"]
+
+
 @extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("town", str, description="A town's 12-digit code."),
-            OpenApiParameter("week", str, description="An ISO week, 2026-W48."),
-        ],
-        responses={200: MeetingSerializer(many=True), **ERRORS},
-    ),
+    list=extend_schema(responses={200: MeetingSerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: MeetingSerializer, **ERRORS}),
 )
 class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MeetingSerializer
-    filter_backends: list = []
+    filterset_class = MeetingFilter
 
     def get_queryset(self):
         items = AgendaItem.objects.select_related("issue", "decided_by").order_by(
             "-new", "issue_id"
         )
-        qs = (
-            Meeting.objects.filter(jurisdiction(self.request.user).q("town__code"))
+        return (
+            Meeting.objects.visible_to(self.request.user)
             .select_related("closed_by")
             .prefetch_related(Prefetch("items", queryset=items))
             .order_by("-week", "town_id")
         )
-        if self.action == "list":
-            params = self.request.query_params
-            if params.get("town"):
-                qs = qs.filter(town_id=params["town"])
-            if params.get("week"):
-                try:
-                    services.parse_week(params["week"])
-                except DjangoValidationError:
-                    raise exceptions.ValidationError(
-                        {"week": [_("Write an ISO week as 2026-W48.")]}
-                    ) from None
-                qs = qs.filter(week=params["week"])
-        return qs
 
     @extend_schema(
         request=DecideSerializer,
@@ -124,8 +124,7 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
             raise exceptions.NotFound(_("No such agenda item."))
         data = DecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with domain_errors():
-            item = services.decide_agenda_item(actor=request.user, item=item, **data.validated_data)
+        item = services.decide_agenda_item(actor=request.user, item=item, **data.validated_data)
         item = AgendaItem.objects.select_related("issue", "decided_by").get(pk=item.pk)
         return Response(AgendaItemSerializer(item).data)
 
@@ -139,8 +138,7 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
         meeting = self.get_object()
         data = CloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with domain_errors():
-            services.close_meeting(
-                actor=request.user, meeting=meeting, minutes=data.validated_data["minutes"]
-            )
+        services.close_meeting(
+            actor=request.user, meeting=meeting, minutes=data.validated_data["minutes"]
+        )
         return Response(MeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)

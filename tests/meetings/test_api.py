@@ -6,9 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from issues.models import Issue
-from issues.services import close_meeting, convene_meeting
+from meetings.services import close_meeting, convene_meeting
 
-from .offices import issue_at_town, town_department
+from ..issues.offices import issue_at_town, town_department
 
 WEEK = "2026-W48"
 

@@ -12,21 +12,20 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from common.errors import NotFound, NotPermitted, TransitionError
 from dispatch.models import Tier
-from issues.models import AgendaItem, Issue, IssueEvent, Meeting
-from issues.services import (
-    NotFound,
-    NotPermitted,
-    TransitionError,
+from issues.models import Issue, IssueEvent
+from issues.services import resolve_issue
+from meetings.models import AgendaItem, Meeting
+from meetings.services import (
     close_meeting,
     convene_meeting,
     convene_meetings,
     decide_agenda_item,
-    resolve_issue,
 )
-from issues.tasks import convene_meetings_task
+from meetings.tasks import convene_meetings_task
 
-from .offices import issue_at_county, issue_at_town, issue_at_village, town_department
+from ..issues.offices import issue_at_county, issue_at_town, issue_at_village, town_department
 
 WEEK = "2026-W48"
 LANTING = "330603008000"

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.services import convene_meetings, parse_week
+from meetings.services import convene_meetings, parse_week
 
 
 class Command(BaseCommand):

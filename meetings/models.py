@@ -1,0 +1,113 @@
+"""The town's weekly analysis meeting (民(企)情分析例会) and its agenda items.
+
+The tables keep the names they had when these models lived in `issues` (Meta.db_table), so
+moving them here changed no row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dispatch.models import Department, Division
+from dispatch.services import jurisdiction
+from issues.models import Issue
+
+
+class MeetingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MeetingQuerySet:
+        """Meetings of the towns in the user's jurisdiction: the door of every meeting face."""
+        return self.filter(jurisdiction(user).q("town__code"))
+
+
+class Meeting(models.Model):
+    """A town's weekly analysis meeting (民(企)情分析例会) for one ISO week."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    town = models.ForeignKey(
+        Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    week = models.CharField(_("ISO week"), max_length=8, help_text="2026-W48")
+    status = models.CharField(
+        _("status"), max_length=6, choices=Status.choices, default=Status.OPEN
+    )
+    stats = models.JSONField(_("statistics"), default=dict, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    convened_at = models.DateTimeField(_("convened at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        db_table = "issues_meeting"
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-week", "town"]
+        constraints = [
+            # Convening twice, or from two workers at once, gives one meeting.
+            models.UniqueConstraint(fields=["town", "week"], name="meeting_one_per_town_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town} {self.week}"
+
+
+class AgendaItem(models.Model):
+    class Decision(models.TextChoices):
+        ASSIGN = "assign", _("assign to a department")
+        RESOLVE = "resolve", _("resolve")
+        ESCALATE = "escalate", _("escalate to the county")
+        RETURN = "return", _("return to the village")
+        CARRY_OVER = "carry_over", _("carry over")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items"
+    )
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    new = models.BooleanField(_("new since the last meeting"), default=False)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "issues_agendaitem"
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "-new", "issue_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "issue"], name="agenda_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.issue)
