@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -72,11 +77,6 @@ def write_csv(table: Table) -> bytes:
 
 
 def write_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=(table.title or "sanbufu")[:31])
     for n, width in enumerate(table.widths, start=1):
@@ -107,8 +107,6 @@ def write_xlsx(table: Table) -> bytes:
 
 def attachment(table: Table, filename: str, fmt: str = "xlsx"):
     """A download of `table` as an HttpResponse (pages and the admin)."""
-    from django.http import HttpResponse
-
     if fmt == "csv":
         response = HttpResponse(write_csv(table), content_type="text/csv; charset=utf-8")
     else:

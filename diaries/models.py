@@ -9,14 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Posting
+from dispatch.services import jurisdiction
 from issues.models import Issue
 
 
 class DiaryEntryQuerySet(models.QuerySet):
     def visible_to(self, user) -> DiaryEntryQuerySet:
         """Entries whose posting's division lies in the user's jurisdiction."""
-        from dispatch.services import jurisdiction
-
         return self.filter(jurisdiction(user).q("posting__division__code"))
 
 

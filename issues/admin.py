@@ -111,12 +111,32 @@ def acting_departments(user):
 # Issues -------------------------------------------------------------------------------------
 
 
-class IssueEventInline(admin.TabularInline):
-    """The timeline, oldest first; append-only, so nothing here is editable."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written only by the services: shown, never added, changed or deleted here.
+    Subclasses set `fields` and `related` (what to load with each row)."""
 
-    model = IssueEvent
     extra = 0
     can_delete = False
+    related: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class IssueEventInline(ReadOnlyInline):
+    """The timeline, oldest first; append-only."""
+
+    model = IssueEvent
+    related = ("actor", "department")
     fields = [
         "at",
         "kind",
@@ -128,17 +148,7 @@ class IssueEventInline(admin.TabularInline):
         "department",
         "rating",
     ]
-    readonly_fields = fields
     ordering = ["at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "department")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Issue)

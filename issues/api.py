@@ -22,6 +22,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -136,8 +137,6 @@ class IssueViewSet(
 
     @property
     def filter_backends(self):
-        from rest_framework.filters import OrderingFilter, SearchFilter
-
         return [*api_settings.DEFAULT_FILTER_BACKENDS, SearchFilter, OrderingFilter]
 
     def list(self, request, *args, **kwargs):

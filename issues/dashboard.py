@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from common.weeks import week_of
@@ -113,8 +114,6 @@ def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
 
 
 def _english() -> bool:
-    from django.utils.translation import get_language
-
     return (get_language() or "").startswith("en")
 
 

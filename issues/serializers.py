@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.models import Tier
+from dispatch.models import Division, Tier
 
 from . import rules
 from .models import EscalationReason, Issue, IssueEvent, Rating
@@ -183,8 +183,6 @@ class StatsQuerySerializer(serializers.Serializer):
     until = serializers.DateField(required=False)
 
     def validate_within(self, value: str) -> str:
-        from dispatch.models import Division
-
         if not Division.objects.filter(code=value).exists():
             raise serializers.ValidationError(_("Unknown division code."))
         return value

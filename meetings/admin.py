@@ -10,26 +10,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from issues.admin import NotFoundOutside
+from issues.admin import NotFoundOutside, ReadOnlyInline
 
 from .models import AgendaItem, Meeting
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(ReadOnlyInline):
     model = AgendaItem
-    extra = 0
-    can_delete = False
     fields = ["issue", "new", "decision", "department", "note", "decided_by", "decided_at"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("issue", "department", "decided_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    related = ("issue", "department", "decided_by")
 
 
 @admin.register(Meeting)
