@@ -43,7 +43,6 @@ run: $(STAMP)
 	@echo
 	$(BIN)/honcho --procfile Procfile.dev start
 
-test: export SECRET_KEY ?= test-insecure-key
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
