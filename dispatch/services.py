@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q
 
 from .models import Division, Membership, Posting, Tier, code_prefix
+
+if TYPE_CHECKING:
+    from .actors import Actor
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Jurisdiction:
         return self.is_superuser or code in self.cadre_at
 
 
-def jurisdiction(user) -> Jurisdiction:
+def jurisdiction(user: Actor) -> Jurisdiction:
     """The jurisdiction of `user`, computed once per user object (two queries)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Jurisdiction()
@@ -65,8 +69,9 @@ def jurisdiction(user) -> Jurisdiction:
         cadre_at = set(
             Posting.objects.active().filter(cadre__user=user).values_list("division_id", flat=True)
         )
-        office_at, leader_at = set(), set()
-        tiers = {}
+        office_at: set[str] = set()
+        leader_at: set[str] = set()
+        tiers: dict[str, str] = {}
         for code, tier, role in Membership.objects.filter(user=user).values_list(
             "division_id", "division__tier", "role"
         ):
@@ -85,7 +90,7 @@ def jurisdiction(user) -> Jurisdiction:
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
         )
-    user._sanbufu_jurisdiction = result
+    user._sanbufu_jurisdiction = result  # type: ignore[attr-defined]
     return result
 
 

@@ -9,19 +9,25 @@ user may press now.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Tier
-from dispatch.services import jurisdiction
+from dispatch.services import Jurisdiction, jurisdiction
 
 from .models import Issue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from dispatch.actors import Actor
 
 
 class IssueError(Exception):
     """Base of the domain errors; `message` is readable by the person who acted."""
 
-    def __init__(self, message: str = ""):
+    def __init__(self, message: StrOrPromise = ""):
         super().__init__(message)
         self.message = str(message)
 
@@ -54,7 +60,7 @@ RAISER = "raiser"  # who raised it
 OFFICE_OVER = "office_over"  # an office member whose subtree contains the origin
 VIEWER = "viewer"  # anyone who sees it
 
-ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
+ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], StrOrPromise]] = {
     # action: (capacities allowed, state predicate, message when the state does not fit)
     "resolve_on_spot": (
         {CADRE},
@@ -109,7 +115,7 @@ ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str]] = {
 }
 
 
-def capacities(user, issue: Issue) -> set[str]:
+def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
     if not j.sees(issue.division_id):
@@ -124,24 +130,24 @@ def capacities(user, issue: Issue) -> set[str]:
         held.add(OFFICE)
     if holder in j.leader_at:
         held.add(HOLDER_LEADER)
-        if issue.claimed_by_id in (None, user.pk):
+        if issue.claimed_by_id in (None, user.pk):  # type: ignore[union-attr]
             held.add(LEADER)
-    if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:
+    if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:  # type: ignore[union-attr]
         held.add(CLAIMER)
-    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:
+    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
         held.add(RAISER)
     if any(issue.division_id.startswith(p) for p in _office_prefixes(j)):
         held.add(OFFICE_OVER)
     return held
 
 
-def _office_prefixes(j) -> list[str]:
+def _office_prefixes(j: Jurisdiction) -> list[str]:
     from dispatch.models import code_prefix, tier_of_code
 
-    return [code_prefix(code, tier_of_code(code)) for code in j.office_at]
+    return [code_prefix(code, tier_of_code(code)) for code in j.office_at]  # type: ignore[arg-type]
 
 
-def check(user, issue: Issue, action: str) -> None:
+def check(user: Actor, issue: Issue, action: str) -> None:
     """Raise NotFound, NotPermitted or TransitionError unless `user` may `action` `issue` now.
 
     `user` None is the system (the sweep, an integration whose key the caller checked).
@@ -157,13 +163,13 @@ def check(user, issue: Issue, action: str) -> None:
         raise TransitionError(message)
 
 
-def allowed_actions(user, issue: Issue) -> list[str]:
+def allowed_actions(user: Actor, issue: Issue) -> list[str]:
     """The actions `user` may take on `issue` now, in the order of ACTIONS."""
     held = capacities(user, issue)
     return [name for name, (allowed, fits, _m) in ACTIONS.items() if held & allowed and fits(issue)]
 
 
-def reporter_phone(user, issue: Issue, held: set[str] | None = None) -> str:
+def reporter_phone(user: Actor, issue: Issue, held: set[str] | None = None) -> str:
     """The reporter's phone as `user` may read it: in full for anyone who may act on the
     issue in some way, masked (138****5678) for those who only see it."""
     phone = issue.reporter_phone

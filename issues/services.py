@@ -10,6 +10,7 @@ meetings, Open311 and tasks all call these; none writes `Issue.status` itself.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +40,9 @@ from . import rules
 from .deadlines import add_working_days
 from .models import Category, EscalationReason, Issue, IssueEvent, Rating
 from .rules import IssueError, NotFound, NotPermitted, StaleVersion, TransitionError
+
+if TYPE_CHECKING:
+    from dispatch.actors import Actor
 
 __all__ = [
     "IssueError",
@@ -80,7 +84,7 @@ def _queue_event_hooks(event_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueEvent:
+def _record(issue: Issue, kind: str, actor: Actor, *, at: datetime, **fields) -> IssueEvent:
     """Write one event; the tiers default to the issue's tier (a step within one tier)."""
     fields.setdefault("tier_from", issue.tier)
     fields.setdefault("tier_to", issue.tier)
@@ -89,7 +93,7 @@ def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueE
     return event
 
 
-def _lock(issue: Issue | int, actor, action: str, version: int | None) -> Issue:
+def _lock(issue: Issue | int, actor: Actor, action: str, version: int | None) -> Issue:
     """Load and lock the issue row, then check the rule and the client's version."""
     pk = issue.pk if isinstance(issue, Issue) else issue
     try:
@@ -152,7 +156,7 @@ def _arrive(issue: Issue, tier: str, now: datetime) -> list[str]:
 
 def raise_issue(
     *,
-    actor,
+    actor: Actor,
     division: Division | str,
     category: Category | str,
     title: str,
@@ -231,7 +235,7 @@ def raise_issue(
             holder_id=division.code,
             peak_tier=Tier.VILLAGE,
             arrived_at=now,
-            due_at=due_at(category, Tier.VILLAGE, now),
+            due_at=due_at(category, Tier.VILLAGE, now),  # type: ignore[arg-type]
         )
         issue.save()
         _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_from="")
@@ -243,7 +247,7 @@ def raise_issue(
 
 def resolve_on_spot(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     resolution: str,
     version: int | None = None,
@@ -255,7 +259,7 @@ def resolve_on_spot(
 
 def resolve_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     resolution: str,
     version: int | None = None,
@@ -266,7 +270,15 @@ def resolve_issue(
     return _resolve(actor, issue, resolution, version, now, on_spot=False)
 
 
-def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
+def _resolve(
+    actor: Actor,
+    issue: Issue | int,
+    resolution: str,
+    version: int | None,
+    now: datetime | None,
+    *,
+    on_spot: bool,
+) -> Issue:
     resolution = _required(resolution, "resolution", _("Say how it was resolved."))
     now = now or timezone.now()
     with transaction.atomic():
@@ -284,7 +296,7 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
 
 def escalate_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     reason: str,
     note: str = "",
@@ -302,7 +314,7 @@ def escalate_issue(
     with transaction.atomic():
         issue = _lock(issue, actor, "escalate", version)
         tier_from = issue.tier
-        fields = _arrive(issue, tier_above(tier_from), now)
+        fields = _arrive(issue, tier_above(tier_from), now)  # type: ignore[arg-type]
         issue.escalation_count += 1
         _save(issue, [*fields, "escalation_count"])
         _record(
@@ -319,7 +331,7 @@ def escalate_issue(
 
 def return_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     reason: str,
     note: str = "",
@@ -336,7 +348,7 @@ def return_issue(
         issue = _lock(issue, actor, "return", version)
         tier_from = issue.tier
         issue.returned_from = [*issue.returned_from, tier_from]
-        fields = _arrive(issue, tier_below(tier_from), now)
+        fields = _arrive(issue, tier_below(tier_from), now)  # type: ignore[arg-type]
         _save(issue, [*fields, "returned_from"])
         _record(
             issue,
@@ -352,7 +364,7 @@ def return_issue(
 
 def assign_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     department: Department | int,
     note: str = "",
@@ -390,7 +402,7 @@ def assign_issue(
 
 
 def claim_issue(
-    *, actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
+    *, actor: Actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
 ) -> Issue:
     """A leader of the holder claims (认领) an issue at county or city tier. The row lock makes
     exactly one of several simultaneous claimants win; the rest get TransitionError."""
@@ -406,7 +418,7 @@ def claim_issue(
 
 def record_feedback(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     rating: str,
     note: str = "",
@@ -460,7 +472,7 @@ def _reopen(issue: Issue, now: datetime) -> list[str]:
 
 def reopen_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     note: str = "",
     version: int | None = None,
@@ -483,7 +495,12 @@ def reopen_issue(
 
 
 def comment_issue(
-    *, actor, issue: Issue | int, note: str, version: int | None = None, now: datetime | None = None
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    note: str,
+    version: int | None = None,
+    now: datetime | None = None,
 ) -> Issue:
     """Add a comment to the timeline: anyone who sees the issue. Changes no state."""
     note = _required(note, "note", _("A comment needs some text."))
@@ -502,7 +519,7 @@ def comment_issue(
 
 def supervise_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     note: str = "",
     version: int | None = None,
@@ -570,7 +587,7 @@ def escalate_overdue(
     )
     for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
         new_tier = tier_above(tier)
-        keep = PREFIX_LENGTH[new_tier]
+        keep = PREFIX_LENGTH[new_tier]  # type: ignore[index]
         moved[tier] = _sweep(
             _overdue_at(tier, as_of),
             batch_size,
@@ -581,11 +598,11 @@ def escalate_overdue(
                 "department": None,
                 "claimed_by": None,
                 "arrived_at": as_of,
-                "due_at": _due_case(new_tier, as_of),
+                "due_at": _due_case(new_tier, as_of),  # type: ignore[arg-type]
                 "supervised_at": None,
                 "escalation_count": F("escalation_count") + 1,
                 "peak_tier": Case(
-                    When(~Q(peak_tier__in=TIERS[tier_index(new_tier) :]), then=Value(new_tier)),
+                    When(~Q(peak_tier__in=TIERS[tier_index(new_tier) :]), then=Value(new_tier)),  # type: ignore[arg-type]
                     default=F("peak_tier"),
                 ),
             },
@@ -635,7 +652,7 @@ def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, a
         f"SELECT id, %s, %s, %s, %s, '', '', %s FROM {qn(Issue._meta.db_table)} "
         f"WHERE id IN ({', '.join(['%s'] * len(ids))}) RETURNING id"
     )
-    params = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
+    params: list[Any] = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
     params += [connection.ops.adapt_datetimefield_value(at), *ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -712,7 +729,10 @@ def convene_meeting(*, town: Division | str, week: str, now: datetime | None = N
     try:
         with transaction.atomic():
             meeting = Meeting.objects.create(
-                town=town, week=week, convened_at=now, stats=_week_stats(town, monday)
+                town=town,
+                week=week,
+                convened_at=now,
+                stats=_week_stats(town, monday),  # type: ignore[arg-type]
             )
             on_earlier = AgendaItem.objects.filter(
                 issue=OuterRef("pk"), meeting__town=town, meeting__week__lt=week
@@ -758,7 +778,8 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
     codes = set(with_issues) | set(with_members)
     towns = Division.objects.filter(code__in=codes, tier=Tier.TOWN).order_by("code")
     already = set(Meeting.objects.filter(week=week).values_list("town_id", flat=True))
-    convened, existing = [], []
+    convened: list[str] = []
+    existing: list[str] = []
     for town in towns:
         if town.code in already:
             existing.append(town.code)
@@ -769,7 +790,7 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
     return {"week": week, "convened": convened, "existing": existing}
 
 
-def _office_of_town(actor, town_code: str) -> None:
+def _office_of_town(actor: Actor, town_code: str) -> None:
     j = jurisdiction(actor)
     if not j.sees(town_code):
         raise NotFound(_("No such meeting."))
@@ -779,7 +800,7 @@ def _office_of_town(actor, town_code: str) -> None:
 
 def decide_agenda_item(
     *,
-    actor,
+    actor: Actor,
     item,
     decision: str,
     department: Department | int | None = None,
@@ -850,7 +871,7 @@ def decide_agenda_item(
     return item
 
 
-def close_meeting(*, actor, meeting, minutes: str, now: datetime | None = None):
+def close_meeting(*, actor: Actor, meeting, minutes: str, now: datetime | None = None):
     """Close an open meeting with its minutes: office members of the town. Undecided items
     stay on the issues' holders and come back at the next meeting. TransitionError when
     already closed; ValidationError without minutes."""
