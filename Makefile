@@ -1,6 +1,6 @@
 # make run  - the whole system on this machine: web, Celery worker and beat, demo data
 # make test - the whole test suite
-# make lint - ruff check and format check
+# make lint - ruff check and format check, mypy (the files listed in pyproject.toml)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -43,10 +43,10 @@ run: $(STAMP)
 	@echo
 	$(BIN)/honcho --procfile Procfile.dev start
 
-test: export SECRET_KEY ?= test-insecure-key
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy

@@ -3,11 +3,16 @@ API, common.forms for the pages). `message` is readable by the person who acted.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class DomainError(Exception):
     """Base of the domain errors."""
 
-    def __init__(self, message: str = ""):
+    def __init__(self, message: StrOrPromise = ""):
         super().__init__(message)
         self.message = str(message)
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q
 
 from .models import Division, Membership, Posting, Tier, code_prefix, subtree_q
+
+if TYPE_CHECKING:
+    from .actors import Actor
+
+if TYPE_CHECKING:
+    from .actors import Actor
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Jurisdiction:
         return self.is_superuser or code in self.cadre_at
 
 
-def jurisdiction(user) -> Jurisdiction:
+def jurisdiction(user: Actor) -> Jurisdiction:
     """The jurisdiction of `user`, computed once per user object (two queries)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Jurisdiction()
@@ -81,8 +88,9 @@ def jurisdiction(user) -> Jurisdiction:
         cadre_at = set(
             Posting.objects.active().filter(cadre__user=user).values_list("division_id", flat=True)
         )
-        office_at, leader_at = set(), set()
-        tiers = {}
+        office_at: set[str] = set()
+        leader_at: set[str] = set()
+        tiers: dict[str, str] = {}
         for code, tier, role in Membership.objects.filter(user=user).values_list(
             "division_id", "division__tier", "role"
         ):
@@ -101,11 +109,11 @@ def jurisdiction(user) -> Jurisdiction:
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
         )
-    user._sanbufu_jurisdiction = result
+    user._sanbufu_jurisdiction = result  # type: ignore[attr-defined]
     return result
 
 
-def display_name(user) -> str:
+def display_name(user: Actor) -> str:
     """A cadre's name, else the login's full name or username; '' for nobody (the system).
     Load `cadre` with the user (select_related("…__cadre")) where a page names many."""
     if user is None:

@@ -9,6 +9,7 @@ user may press now.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,11 @@ from dispatch.models import Tier
 from dispatch.services import display_name, jurisdiction
 
 from .models import Issue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from dispatch.actors import Actor
 
 # Capacities a user can hold on one issue.
 CADRE = "cadre"  # a cadre posted at the holding village
@@ -33,14 +39,16 @@ VIEWER = "viewer"  # anyone who sees it
 
 def _claim_refused(issue: Issue) -> str:
     if issue.claimed_by_id is not None:
-        return _("%(title)s was already claimed by %(name)s.") % {
+        return str(_("%(title)s was already claimed by %(name)s.")) % {
             "title": issue.title,
             "name": display_name(issue.claimed_by),
         }
-    return _("The issue is resolved, or not at county or city tier.")
+    return str(_("The issue is resolved, or not at county or city tier."))
 
 
-ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str | Callable[[Issue], str]]] = {
+ACTIONS: dict[
+    str, tuple[set[str], Callable[[Issue], bool], StrOrPromise | Callable[[Issue], str]]
+] = {
     # action: (capacities allowed, state predicate, message when the state does not fit,
     # or a function of the issue giving it)
     "resolve_on_spot": (
@@ -96,7 +104,7 @@ ACTIONS: dict[str, tuple[set[str], Callable[[Issue], bool], str | Callable[[Issu
 }
 
 
-def capacities(user, issue: Issue) -> set[str]:
+def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
     if not j.sees(issue.division_id):
@@ -111,18 +119,18 @@ def capacities(user, issue: Issue) -> set[str]:
         held.add(OFFICE)
     if holder in j.leader_at:
         held.add(HOLDER_LEADER)
-        if issue.claimed_by_id in (None, user.pk):
+        if issue.claimed_by_id in (None, user.pk):  # type: ignore[union-attr]
             held.add(LEADER)
-    if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:
+    if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:  # type: ignore[union-attr]
         held.add(CLAIMER)
-    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:
+    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
         held.add(RAISER)
     if j.is_over(issue.division_id):
         held.add(OFFICE_OVER)
     return held
 
 
-def check(user, issue: Issue, action: str) -> None:
+def check(user: Actor, issue: Issue, action: str) -> None:
     """Raise NotFound, NotPermitted or TransitionError unless `user` may `action` `issue` now.
 
     `user` None is the system (the sweep, an integration whose key the caller checked).
@@ -138,13 +146,13 @@ def check(user, issue: Issue, action: str) -> None:
         raise TransitionError(message(issue) if callable(message) else message)
 
 
-def allowed_actions(user, issue: Issue) -> list[str]:
+def allowed_actions(user: Actor, issue: Issue) -> list[str]:
     """The actions `user` may take on `issue` now, in the order of ACTIONS."""
     held = capacities(user, issue)
     return [name for name, (allowed, fits, _m) in ACTIONS.items() if held & allowed and fits(issue)]
 
 
-def reporter_phone(user, issue: Issue, held: set[str] | None = None) -> str:
+def reporter_phone(user: Actor, issue: Issue, held: set[str] | None = None) -> str:
     """The reporter's phone as `user` may read it: in full for anyone who may act on the
     issue in some way, masked (138****5678) for those who only see it."""
     phone = issue.reporter_phone

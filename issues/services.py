@@ -10,6 +10,7 @@ meetings, Open311 and tasks all call these; none writes `Issue.status` itself.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,6 +58,9 @@ __all__ = [
 
 MANUAL_ESCALATION_REASONS = [r for r in EscalationReason.values if r != EscalationReason.OVERDUE]
 
+if TYPE_CHECKING:
+    from dispatch.actors import Actor
+
 
 def due_at(category: Category, tier: str, arrived: datetime) -> datetime:
     return add_working_days(arrived, category.deadline_days(tier))
@@ -75,7 +79,7 @@ def _queue_event_hooks(event_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueEvent:
+def _record(issue: Issue, kind: str, actor: Actor, *, at: datetime, **fields) -> IssueEvent:
     """Write one event; the tiers default to the issue's tier (a step within one tier)."""
     fields.setdefault("tier_from", issue.tier)
     fields.setdefault("tier_to", issue.tier)
@@ -84,7 +88,7 @@ def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueE
     return event
 
 
-def _lock(issue: Issue | int, actor, action: str, version: int | None) -> Issue:
+def _lock(issue: Issue | int, actor: Actor, action: str, version: int | None) -> Issue:
     """Load and lock the issue row, then check the rule and the client's version."""
     pk = issue.pk if isinstance(issue, Issue) else issue
     try:
@@ -147,7 +151,7 @@ def _arrive(issue: Issue, tier: str, now: datetime) -> list[str]:
 
 def raise_issue(
     *,
-    actor,
+    actor: Actor,
     division: Division | str,
     category: Category | str,
     title: str,
@@ -225,7 +229,7 @@ def raise_issue(
             holder_id=division.code,
             peak_tier=Tier.VILLAGE,
             arrived_at=now,
-            due_at=due_at(category, Tier.VILLAGE, now),
+            due_at=due_at(category, Tier.VILLAGE, now),  # type: ignore[arg-type]
         )
         issue.save()
         _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_from="")
@@ -237,7 +241,7 @@ def raise_issue(
 
 def resolve_on_spot(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     resolution: str,
     version: int | None = None,
@@ -249,7 +253,7 @@ def resolve_on_spot(
 
 def resolve_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     resolution: str,
     version: int | None = None,
@@ -278,7 +282,7 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
 
 def escalate_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     reason: str,
     note: str = "",
@@ -296,7 +300,7 @@ def escalate_issue(
     with transaction.atomic():
         issue = _lock(issue, actor, "escalate", version)
         tier_from = issue.tier
-        fields = _arrive(issue, tier_above(tier_from), now)
+        fields = _arrive(issue, tier_above(tier_from), now)  # type: ignore[arg-type]
         issue.escalation_count += 1
         _save(issue, [*fields, "escalation_count"])
         _record(
@@ -313,7 +317,7 @@ def escalate_issue(
 
 def return_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     reason: str,
     note: str = "",
@@ -330,7 +334,7 @@ def return_issue(
         issue = _lock(issue, actor, "return", version)
         tier_from = issue.tier
         issue.returned_from = [*issue.returned_from, tier_from]
-        fields = _arrive(issue, tier_below(tier_from), now)
+        fields = _arrive(issue, tier_below(tier_from), now)  # type: ignore[arg-type]
         _save(issue, [*fields, "returned_from"])
         _record(
             issue,
@@ -346,7 +350,7 @@ def return_issue(
 
 def assign_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     department: Department | int,
     note: str = "",
@@ -384,7 +388,7 @@ def assign_issue(
 
 
 def claim_issue(
-    *, actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
+    *, actor: Actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
 ) -> Issue:
     """A leader of the holder claims (认领) an issue at county or city tier. The row lock makes
     exactly one of several simultaneous claimants win; the rest get TransitionError."""
@@ -400,7 +404,7 @@ def claim_issue(
 
 def record_feedback(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     rating: str,
     note: str = "",
@@ -454,7 +458,7 @@ def _reopen(issue: Issue, now: datetime) -> list[str]:
 
 def reopen_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     note: str = "",
     version: int | None = None,
@@ -477,7 +481,12 @@ def reopen_issue(
 
 
 def comment_issue(
-    *, actor, issue: Issue | int, note: str, version: int | None = None, now: datetime | None = None
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    note: str,
+    version: int | None = None,
+    now: datetime | None = None,
 ) -> Issue:
     """Add a comment to the timeline: anyone who sees the issue. Changes no state."""
     note = _required(note, "note", _("A comment needs some text."))
@@ -496,7 +505,7 @@ def comment_issue(
 
 def supervise_issue(
     *,
-    actor,
+    actor: Actor,
     issue: Issue | int,
     note: str = "",
     version: int | None = None,
@@ -564,7 +573,7 @@ def escalate_overdue(
     )
     for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
         new_tier = tier_above(tier)
-        keep = PREFIX_LENGTH[new_tier]
+        keep = PREFIX_LENGTH[new_tier]  # type: ignore[index]
         moved[tier] = _sweep(
             _overdue_at(tier, as_of),
             batch_size,
@@ -575,11 +584,14 @@ def escalate_overdue(
                 "department": None,
                 "claimed_by": None,
                 "arrived_at": as_of,
-                "due_at": _due_case(new_tier, as_of),
+                "due_at": _due_case(new_tier, as_of),  # type: ignore[arg-type]
                 "supervised_at": None,
                 "escalation_count": F("escalation_count") + 1,
                 "peak_tier": Case(
-                    When(~Q(peak_tier__in=TIERS[tier_index(new_tier) :]), then=Value(new_tier)),
+                    When(
+                        ~Q(peak_tier__in=TIERS[tier_index(new_tier) :]),  # type: ignore[arg-type]
+                        then=Value(new_tier),
+                    ),
                     default=F("peak_tier"),
                 ),
             },
@@ -629,7 +641,7 @@ def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, a
         f"SELECT id, %s, %s, %s, %s, '', '', %s FROM {qn(Issue._meta.db_table)} "
         f"WHERE id IN ({', '.join(['%s'] * len(ids))}) RETURNING id"
     )
-    params = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
+    params: list[Any] = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
     params += [connection.ops.adapt_datetimefield_value(at), *ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -6,6 +6,7 @@ through issues.services, so the issue's timeline records it like any other.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,8 +32,13 @@ from issues.services import (
 
 from .models import AgendaItem, Meeting
 
+if TYPE_CHECKING:
+    from dispatch.actors import Actor
 
-def this_weeks_meetings(user, now: datetime | None = None) -> list[tuple[Division, Meeting | None]]:
+
+def this_weeks_meetings(
+    user: Actor, now: datetime | None = None
+) -> list[tuple[Division, Meeting | None]]:
     """The towns where `user` is an office member, each with this week's meeting or None
     (to convene it): the dashboard's and the meeting list's call to action."""
     j = jurisdiction(user)
@@ -66,10 +72,10 @@ def convene_meeting(*, town: Division | str, week: str, now: datetime | None = N
     division that is not a town.
     """
     monday = parse_week(week)
-    if not isinstance(town, Division):
-        town = Division.objects.filter(code=town).first()
-    if town is None or town.tier != Tier.TOWN:
+    found = town if isinstance(town, Division) else Division.objects.filter(code=town).first()
+    if found is None or found.tier != Tier.TOWN:
         raise ValidationError({"town": [_("Meetings are held by towns.")]})
+    town = found
     now = now or timezone.now()
     existing = Meeting.objects.filter(town=town, week=week).first()
     if existing is not None:
@@ -119,7 +125,8 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
     codes = set(with_issues) | set(with_members)
     towns = Division.objects.filter(code__in=codes, tier=Tier.TOWN).order_by("code")
     already = set(Meeting.objects.filter(week=week).values_list("town_id", flat=True))
-    convened, existing = [], []
+    convened: list[str] = []
+    existing: list[str] = []
     for town in towns:
         if town.code in already:
             existing.append(town.code)
@@ -130,7 +137,7 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
     return {"week": week, "convened": convened, "existing": existing}
 
 
-def _office_of_town(actor, town_code: str) -> None:
+def _office_of_town(actor: Actor, town_code: str) -> None:
     j = jurisdiction(actor)
     if not j.sees(town_code):
         raise NotFound(_("No such meeting."))
@@ -140,7 +147,7 @@ def _office_of_town(actor, town_code: str) -> None:
 
 def decide_agenda_item(
     *,
-    actor,
+    actor: Actor,
     item,
     decision: str,
     department: Department | int | None = None,
@@ -209,7 +216,7 @@ def decide_agenda_item(
     return item
 
 
-def close_meeting(*, actor, meeting, minutes: str, now: datetime | None = None):
+def close_meeting(*, actor: Actor, meeting, minutes: str, now: datetime | None = None):
     """Close an open meeting with its minutes: office members of the town. Undecided items
     stay on the issues' holders and come back at the next meeting. TransitionError when
     already closed; ValidationError without minutes."""

@@ -1,17 +1,21 @@
 """Shared test setup: settings for speed, optional services, and persona fixtures.
 
-Sections: settings, services (postgres/redis/browser markers and SANBUFU_REQUIRE),
-territory, personas. Keep new fixtures in the section they belong to.
+Sections: settings, services (postgres/redis/browser markers and SANBUFU_REQUIRE), tasks
+and queries, territory, personas. Keep new fixtures in the section they belong to.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dispatch.models import Division, Membership, Posting
 
@@ -156,6 +160,63 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("SANBUFU_ARTIFACTS", BASE_DIR / "artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks and queries
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Run Celery tasks in-process for one test, so their effects (mail in django's outbox,
+    rows) are there when the request or service returns."""
+    from sanbufu.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+class QueryBudget:
+    """A page's query count measured on little data, then held on more: the number of queries
+    must not grow with the number of rows shown (no N+1).
+
+        with query_budget.measure():
+            client.get(url)          # after one warming request
+        ...create more rows...
+        with query_budget.same():    # or .at_most()
+            client.get(url)
+    """
+
+    def __init__(self, assert_num, assert_max):
+        self._assert_num = assert_num
+        self._assert_max = assert_max
+        self.count: int | None = None
+
+    @contextmanager
+    def measure(self) -> Iterator[CaptureQueriesContext]:
+        with CaptureQueriesContext(connection) as queries:
+            yield queries
+        self.count = len(queries.captured_queries)
+
+    def same(self) -> AbstractContextManager:
+        """Exactly as many queries as measured."""
+        return self._assert_num(self._measured())
+
+    def at_most(self) -> AbstractContextManager:
+        """No more queries than measured."""
+        return self._assert_max(self._measured())
+
+    def _measured(self) -> int:
+        assert self.count is not None, "measure() the small case first"
+        return self.count
+
+
+@pytest.fixture
+def query_budget(django_assert_num_queries, django_assert_max_num_queries) -> QueryBudget:
+    return QueryBudget(django_assert_num_queries, django_assert_max_num_queries)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ from issues.models import IssueEvent
 
 from ..factories import CategoryFactory
 
+# Each test starts a Celery worker and waits for real HTTP deliveries.
+pytestmark = pytest.mark.slow
+
 SECRET = "s3cret-shared-with-the-receiver"
 
 
@@ -137,17 +140,33 @@ def test_failed_deliveries_are_retried_with_backoff_and_arrive_once(
         assert WebhookDelivery.objects.filter(event=event).count() == 1
 
 
-def test_events_outside_the_subscription_territory_are_not_sent(worker, shaoxing, community_cadre):
+def test_events_outside_the_subscription_territory_are_not_sent(
+    worker, shaoxing, community_cadre, village_cadre
+):
     CategoryFactory(code="water")
     integration, _key = create_integration(name="柯桥看板", division=shaoxing.keqiao)
     with Receiver(failures=0) as receiver:
-        WebhookSubscription.objects.create(
+        subscription = WebhookSubscription.objects.create(
             integration=integration, target_url=receiver.url, secret=SECRET
         )
-        # 书圣故里 lies in Yuecheng, not Keqiao.
-        services.raise_issue(
+        # 书圣故里 lies in Yuecheng, not Keqiao; 兰亭村 lies in Keqiao. The worker takes the
+        # events in order, so once the second has arrived the first has been decided on.
+        outside = services.raise_issue(
             actor=community_cadre, division=shaoxing.shusheng, category="water", title="路灯"
         )
-        time.sleep(1.5)
-        assert receiver.calls == []
-        assert WebhookDelivery.objects.count() == 0
+        inside = services.raise_issue(
+            actor=village_cadre, division=shaoxing.lanting_village, category="water", title="水管"
+        )
+        inside_event = IssueEvent.objects.get(issue=inside, kind="raised")
+
+        def inside_delivered():
+            return WebhookDelivery.objects.filter(event=inside_event, status="delivered").exists()
+
+        assert wait_for(inside_delivered), receiver.calls
+        assert [call["headers"]["X-Sanbufu-Event-Id"] for call in receiver.calls] == [
+            str(inside_event.pk)
+        ]
+        assert not WebhookDelivery.objects.filter(event__issue=outside).exists()
+        assert list(WebhookDelivery.objects.values_list("subscription", "event")) == [
+            (subscription.pk, inside_event.pk)
+        ]

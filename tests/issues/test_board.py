@@ -133,22 +133,19 @@ def test_resolving_without_words_writes_nothing(client, county_leader, at_county
 
 
 def test_board_runs_a_fixed_number_of_queries(
-    client, county_leader, village_cadre, town_office, django_assert_max_num_queries
+    client, county_leader, village_cadre, town_office, query_budget
 ):
     county_department()
     for n in range(2):
         claim_issue(actor=county_leader, issue=issue_at_county(village_cadre, town_office, f"a{n}"))
     client.force_login(county_leader)
     client.get("/board/")
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as small:
+    with query_budget.measure():
         client.get("/board/")
     for n in range(8):
         claim_issue(actor=county_leader, issue=issue_at_county(village_cadre, town_office, f"b{n}"))
         issue_at_county(village_cadre, town_office, f"c{n}")
-    with django_assert_max_num_queries(len(small.captured_queries)):
+    with query_budget.at_most():
         client.get("/board/")
 
 

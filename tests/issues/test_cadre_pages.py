@@ -6,8 +6,6 @@ import datetime
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -299,35 +297,35 @@ def test_my_issues_row_says_where_the_issue_stands_and_since_when(client, villag
 
 
 def test_my_issues_runs_the_same_queries_whatever_the_page_size(
-    client, village_cadre, water, django_assert_num_queries
+    client, village_cadre, water, query_budget
 ):
     client.force_login(village_cadre)
     raise_at(village_cadre, water)
     client.get(reverse("issues:list"))
-    with CaptureQueriesContext(connection) as one:
+    with query_budget.measure():
         client.get(reverse("issues:list"))
-    assert len(one.captured_queries) <= 12
+    assert query_budget.count <= 12
     for n in range(20):
         issue = raise_at(village_cadre, water, title=f"问题{n}")
         if n % 3 == 0:
             services.escalate_issue(actor=village_cadre, issue=issue, reason="multi_level")
-    with django_assert_num_queries(len(one.captured_queries)):
+    with query_budget.same():
         response = client.get(reverse("issues:list"))
     assert len(response.context["page"].object_list) == 21
 
 
 def test_issue_page_runs_the_same_queries_however_long_the_timeline(
-    client, village_cadre, water, django_assert_num_queries
+    client, village_cadre, water, query_budget
 ):
     issue = raise_at(village_cadre, water)
     client.force_login(village_cadre)
     detail(client, issue)
-    with CaptureQueriesContext(connection) as one:
+    with query_budget.measure():
         detail(client, issue)
-    assert len(one.captured_queries) <= 12
+    assert query_budget.count <= 12
     for n in range(8):
         services.comment_issue(actor=village_cadre, issue=issue, note=f"第{n}条")
-    with django_assert_num_queries(len(one.captured_queries)):
+    with query_budget.same():
         detail(client, issue)
 
 

@@ -27,17 +27,6 @@ T0 = datetime(2026, 11, 17, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def eager():
-    """Run Celery tasks in-process, so notifications land in django's outbox."""
-    from sanbufu.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-@pytest.fixture
 def people(
     shaoxing,
     village_cadre,

@@ -34,16 +34,6 @@ def escalated_to(tier: str, *, actor=None, now=T0) -> Issue:
     return issue
 
 
-@pytest.fixture
-def eager():
-    from sanbufu.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 def test_sweep_moves_each_overdue_issue_exactly_one_tier_up(db, settings):
     issues = {tier: escalated_to(tier) for tier in ("village", "town", "county")}
     as_of = datetime(2027, 3, 1, 9, 0, tzinfo=SHANGHAI)  # past every deadline above

@@ -1,0 +1,9 @@
+"""The project's settings with a key of the suite's own, so a bare `pytest` needs no
+environment. The key is set before the project's settings read it (they refuse to start
+without one when DEBUG is off, as the tests run); an exported SECRET_KEY still wins."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-insecure-key-never-used-outside-the-suite")
+
+from sanbufu.settings import *  # noqa: E402, F403
