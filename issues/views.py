@@ -31,6 +31,7 @@ from .forms import (
     EscalateForm,
     FeedbackForm,
     IssueFilterForm,
+    PublishForm,
     ReopenForm,
     ResolveForm,
     ReturnForm,
@@ -129,6 +130,13 @@ PAGE_ACTIONS = {
         _("Comment"),
         _("Add comment"),
         _("Your comment was added."),
+    ),
+    "publish": PageAction(
+        PublishForm,
+        services.set_public_description,
+        _("Edit what the public reads"),
+        _("Save public description"),
+        _("The public description was saved."),
     ),
 }
 
