@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 
 # The element name of one item of a list, by the list's name.
 SINGULAR = {
@@ -51,10 +51,6 @@ class Open311XMLRenderer(BaseRenderer):
             for key, value in element.items():
                 _xml_value(node, key, value)
         return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8")
-
-
-class Open311JSONRenderer(JSONRenderer):
-    charset = None  # application/json, as before
 
 
 class SuffixNegotiation(DefaultContentNegotiation):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ from issues import services as issue_services
 from issues.models import Category, Issue
 
 from ..services import integration_for_key
-from .renderers import Open311JSONRenderer, Open311XMLRenderer, SuffixNegotiation
+from .renderers import Open311XMLRenderer, SuffixNegotiation
 from .representations import public_issues, service, service_request, w3c
 from .serializers import (
     MAX_REQUESTS,
@@ -57,7 +58,7 @@ class Open311View(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
+    renderer_classes = [JSONRenderer, Open311XMLRenderer]
     parser_classes = [FormParser, MultiPartParser]
     content_negotiation_class = SuffixNegotiation
     # Open311 is described by its own specification, not by the API's OpenAPI schema.

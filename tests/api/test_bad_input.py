@@ -142,6 +142,27 @@ def test_a_peoples_diary_on_an_enterprise_posting_is_refused(client_for, enterpr
     assert ok.status_code == 201, ok.json()
 
 
+def test_the_diary_page_refuses_an_enterprise_diary_on_a_village_posting(
+    client, posting, village_cadre, water
+):
+    client.force_login(village_cadre)
+    answer = client.post(
+        "/diaries/new/",
+        {
+            "posting": str(posting.pk),
+            "kind": "enterprise",
+            "visited_on": posting.started_on.isoformat(),
+            "households_visited": "3",
+            "summary": "走访三户",
+            "issues-TOTAL_FORMS": "0",
+            "issues-INITIAL_FORMS": "0",
+        },
+    )
+    assert answer.status_code in (200, 400)
+    assert "企情日记只能在驻企派驻下填写" in answer.content.decode()
+    assert DiaryEntry.objects.count() == 0
+
+
 # NUL bytes ----------------------------------------------------------------------------------
 
 

@@ -194,3 +194,10 @@ def test_a_too_long_description_is_refused_with_its_limit(client, issue, key):
     assert answer.status_code == 400
     assert "5000" in answer.json()[0]["description"]
     assert Issue.objects.count() == 1
+
+
+def test_a_wrong_method_is_the_spec_error_in_the_format_asked(client, issue):
+    answer = client.delete(f"/open311/v2/requests/{issue.pk}.xml")
+    assert answer.status_code == 405
+    assert ET.fromstring(answer.content).find("error/code").text == "405"
+    assert client.put("/open311/v2/services.json").json()[0]["code"] == 405
