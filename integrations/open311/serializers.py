@@ -102,6 +102,8 @@ class RequestsQuery(JurisdictionQuery):
         return set(statuses)
 
     def validate(self, attrs):
+        if "service_request_id" in attrs:
+            return attrs  # the ids override the window
         start, end = attrs.get("start_date"), attrs.get("end_date")
         if start and end and end < start:
             raise serializers.ValidationError(_("end_date comes before start_date."))
