@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.forms import add_service_errors
 from dispatch.models import Posting
 from issues.forms import CHOOSE
+from issues.models import DESCRIPTION_MAX_LENGTH
 
 from .models import DiaryEntry
 from .services import check_issues
@@ -54,7 +55,10 @@ class DiaryEntryForm(forms.Form):
 class IssueForm(forms.Form):
     title = forms.CharField(label=_("Issue"), max_length=200)
     description = forms.CharField(
-        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Details"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     category = forms.ChoiceField(label=_("Category"))
     reporter_name = forms.CharField(label=_("Raised by (name)"), max_length=50, required=False)

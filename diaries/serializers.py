@@ -5,22 +5,38 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from dispatch.models import Posting
-from issues.models import Category
+from issues.models import DESCRIPTION_MAX_LENGTH, Category
 
 from .models import DiaryEntry
-from .services import check_issues
+from .services import MAX_ISSUES_PER_ENTRY, check_issues, kind_error, too_many_issues_message
+
+
+class DiaryIssueListSerializer(serializers.ListSerializer):
+    """Refuses an over-long list with one message before looking at any item (DRF's own
+    max_length answers under the list's field keys, which read as one empty object per
+    submitted issue once aligned)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > MAX_ISSUES_PER_ENTRY:
+            raise serializers.ValidationError([too_many_issues_message()], code="max_length")
+        return super().to_internal_value(data)
 
 
 class DiaryIssueSerializer(serializers.Serializer):
     # A blank title or an unknown category is left to the service, which reports the errors
     # of every issue at once.
     title = serializers.CharField(max_length=200, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     category = serializers.CharField(max_length=40)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
     resolved_on_spot = serializers.BooleanField(required=False, default=False)
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+    class Meta:
+        list_serializer_class = DiaryIssueListSerializer
 
 
 class DiaryEntryCreateSerializer(serializers.Serializer):
@@ -29,7 +45,7 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
     visited_on = serializers.DateField()
     households_visited = serializers.IntegerField(min_value=0, max_value=10000)
     summary = serializers.CharField(max_length=20000)
-    issues = DiaryIssueSerializer(many=True, required=False, max_length=100)
+    issues = DiaryIssueSerializer(many=True, required=False)
 
     def validate_issues(self, issues: list[dict]) -> list[dict]:
         """The per-issue checks of diaries.services.log_diary_entry, answered as a list aligned
@@ -38,6 +54,12 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
         if any(errors):
             raise serializers.ValidationError(errors)
         return issues
+
+    def validate(self, attrs):
+        error = kind_error(attrs["posting"], attrs["kind"])
+        if error:
+            raise serializers.ValidationError({"kind": [error]})
+        return attrs
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,25 @@ from issues.models import Category
 
 from .models import DiaryEntry
 
+# One visit raises a handful of issues; a longer list is a mistake or an attack, and is
+# refused whole rather than checked item by item.
+MAX_ISSUES_PER_ENTRY = 100
+
+
+def too_many_issues_message() -> str:
+    return _("A diary entry records at most %(max)d issues.") % {"max": MAX_ISSUES_PER_ENTRY}
+
+
+def kind_error(posting: Posting, kind: str) -> str | None:
+    """An enterprise diary (企情日记) is written on an enterprise posting, a people's diary
+    (民情日记) on every other posting: the kind says whose problems these are."""
+    enterprise_posting = posting.kind == Posting.Kind.ENTERPRISE
+    if kind == DiaryEntry.Kind.ENTERPRISE and not enterprise_posting:
+        return _("An enterprise diary is written on an enterprise posting.")
+    if kind == DiaryEntry.Kind.PEOPLE and enterprise_posting:
+        return _("An enterprise posting writes enterprise diaries.")
+    return None
+
 
 def check_issues(issues: list[dict], categories: dict[str, Category]) -> list[dict]:
     """The errors of each issue of an entry, aligned with `issues` ({} for a good one).
@@ -60,6 +79,8 @@ def log_diary_entry(
         errors["posting"] = [_("Only the posting's own cadre writes its diary.")]
     if kind not in DiaryEntry.Kind.values:
         errors["kind"] = [_("Choose people's or enterprise diary.")]
+    elif kind_error(posting, kind):
+        errors["kind"] = [kind_error(posting, kind)]
     now = now or timezone.now()
     today = timezone.localdate(now)
     if visited_on > today:
@@ -73,9 +94,12 @@ def log_diary_entry(
 
     issues = issues or []
     categories = {c.code: c for c in Category.objects.all()}
-    issue_errors = check_issues(issues, categories)
-    if any(issue_errors):
-        errors["issues"] = issue_errors
+    if len(issues) > MAX_ISSUES_PER_ENTRY:
+        errors["issues"] = [too_many_issues_message()]
+    else:
+        issue_errors = check_issues(issues, categories)
+        if any(issue_errors):
+            errors["issues"] = issue_errors
     if errors:
         raise ValidationError(errors)
 

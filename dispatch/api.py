@@ -9,6 +9,7 @@ is answered as unknown.
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -58,9 +59,18 @@ def validate_code(value: str) -> str:
     return value
 
 
+def _validate_code_filter(value: str) -> None:
+    # A filter validates inside a Django form, which collects Django's ValidationError only;
+    # django-filter then answers the form's errors as {"field": ["message"]}.
+    if value and tier_of_code(value) is None:
+        raise DjangoValidationError(_("Enter a 12-digit division code."), code="invalid")
+
+
 class CodeFilter(django_filters.CharFilter):
+    """A division code in a query (?within=, ?holder=, ?division=): 12 digits, else 400."""
+
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validators", [validate_code])
+        kwargs.setdefault("validators", [_validate_code_filter])
         kwargs.setdefault("max_length", 12)
         super().__init__(*args, **kwargs)
 

@@ -1,24 +1,24 @@
-"""Open311 GeoReport v2: every resource as .json and .xml."""
+"""Open311 GeoReport v2: every resource as .json and .xml (the suffix is the format)."""
 
 from django.urls import re_path
 
-from . import open311
+from .open311 import views
 
 app_name = "open311"
-FMT = r"\.(?P<fmt>json|xml)$"
+FORMAT = r"\.(?P<format>json|xml)$"
 
 urlpatterns = [
-    re_path(r"^discovery" + FMT, open311.discovery, name="discovery"),
-    re_path(r"^services" + FMT, open311.services, name="services"),
+    re_path(r"^discovery" + FORMAT, views.DiscoveryView.as_view(), name="discovery"),
+    re_path(r"^services" + FORMAT, views.ServiceListView.as_view(), name="services"),
     re_path(
-        r"^services/(?P<service_code>[-a-zA-Z0-9_]{1,40})" + FMT,
-        open311.service_definition,
+        r"^services/(?P<service_code>[-a-zA-Z0-9_]{1,40})" + FORMAT,
+        views.ServiceDefinitionView.as_view(),
         name="service",
     ),
-    re_path(r"^requests" + FMT, open311.requests_, name="requests"),
+    re_path(r"^requests" + FORMAT, views.RequestListView.as_view(), name="requests"),
     re_path(
-        r"^requests/(?P<service_request_id>[0-9]{1,15})" + FMT,
-        open311.request_detail,
+        r"^requests/(?P<service_request_id>[0-9]{1,15})" + FORMAT,
+        views.RequestDetailView.as_view(),
         name="request",
     ),
 ]

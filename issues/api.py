@@ -43,6 +43,7 @@ from .serializers import (
     IssueCreateSerializer,
     IssueSerializer,
     NoteSerializer,
+    PublishSerializer,
     ResolveSerializer,
     ReturnSerializer,
     StatsQuerySerializer,
@@ -218,6 +219,15 @@ class IssueViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def comment(self, request, pk=None):
         return self._transition(request, CommentSerializer, services.comment_issue)
+
+    @transition(
+        PublishSerializer,
+        "Write the public description, the only text of the issue the Open311 feed shows; "
+        "whoever may act on the issue.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def publish(self, request, pk=None):
+        return self._transition(request, PublishSerializer, services.set_public_description)
 
 
 class StatsView(APIView):

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dispatch.api import CodeFilter
 from dispatch.models import Tier
 
 from .models import Issue
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); absent or empty is no filter, anything else a 400. Django's own
+    field reads an unknown word as "no filter", so ?overdue=maybe listed every issue."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise ValidationError(_("Enter true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class IssueFilter(django_filters.FilterSet):
@@ -18,10 +44,10 @@ class IssueFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category__code", max_length=40)
     within = CodeFilter(method="filter_within", help_text="Origin in this division's subtree.")
     holder = CodeFilter(field_name="holder_id", help_text="Held by this division now.")
-    overdue = django_filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue", help_text="Unresolved and past the current tier's deadline."
     )
-    claimable = django_filters.BooleanFilter(
+    claimable = StrictBooleanFilter(
         method="filter_claimable", help_text="Open at county or city tier, waiting for a leader."
     )
     raised_after = django_filters.DateFilter(

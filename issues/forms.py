@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Department, Posting, Tier
 
-from .models import EscalationReason, Issue, Rating
+from .models import PUBLIC_DESCRIPTION_MAX_LENGTH, EscalationReason, Issue, Rating
 from .services import MANUAL_ESCALATION_REASONS
 
 # A select's empty choice, in the user's language.
@@ -115,3 +115,20 @@ class ReopenForm(ActionForm):
 
 class SuperviseForm(ActionForm):
     note = note_field()
+
+
+class PublishForm(ActionForm):
+    public_description = forms.CharField(
+        label=_("What the public reads"),
+        max_length=PUBLIC_DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the public feed instead of the details; no names or phone numbers."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.issue is not None and not self.is_bound:
+            self.initial.setdefault("public_description", self.issue.public_description)
+
+    def service_kwargs(self) -> dict:
+        return {"text": self.cleaned_data["public_description"]}

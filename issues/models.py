@@ -104,6 +104,12 @@ class EscalationReason(models.TextChoices):
     COORDINATION_FAILED = "coordination_failed", _("repeated coordination failed")
 
 
+# The longest description an issue accepts, on every face (pages, API, Open311, diaries).
+DESCRIPTION_MAX_LENGTH = 5000
+# What the public reads of an issue (Open311): a sentence or two written for them.
+PUBLIC_DESCRIPTION_MAX_LENGTH = 1000
+
+
 class Issue(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -112,7 +118,12 @@ class Issue(models.Model):
         RESOLVED = "resolved", _("resolved")
 
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    # The cadre's description is for the offices; the public feed shows only this, which is
+    # the title until someone who may act on the issue writes it for the public.
+    public_description = models.TextField(
+        _("public description"), max_length=PUBLIC_DESCRIPTION_MAX_LENGTH, blank=True
+    )
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="issues"
     )
@@ -281,6 +292,7 @@ class IssueEvent(models.Model):
         REOPENED = "reopened", _("reopened")
         COMMENTED = "commented", _("commented")
         SUPERVISED = "supervised", _("under supervision")
+        PUBLISHED = "published", _("public description edited")
 
     issue = models.ForeignKey(
         Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events"
@@ -326,4 +338,6 @@ class IssueEvent(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.kind != self.Kind.COMMENTED
+        """Whether the public timeline shows this step (never with its note: notes are the
+        offices' own words; the public reads fixed phrases, see integrations.open311)."""
+        return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED)

@@ -96,6 +96,8 @@ ACTIONS: dict[
     ),
     "reopen": ({OFFICE}, lambda i: i.is_resolved, _("Only a resolved issue can be reopened.")),
     "comment": ({VIEWER}, lambda i: True, ""),
+    # What the public reads: whoever may act on the issue, whatever its state.
+    "publish": ({CADRE, OFFICE, LEADER, CLAIMER}, lambda i: True, ""),
     "supervise": (
         {OFFICE, LEADER, CLAIMER},
         lambda i: not i.is_resolved and i.supervised_at is None,

@@ -10,7 +10,14 @@ from rest_framework import serializers
 from dispatch.models import Division, Tier
 
 from . import rules
-from .models import EscalationReason, Issue, IssueEvent, Rating
+from .models import (
+    DESCRIPTION_MAX_LENGTH,
+    PUBLIC_DESCRIPTION_MAX_LENGTH,
+    EscalationReason,
+    Issue,
+    IssueEvent,
+    Rating,
+)
 
 
 class IssueSerializer(serializers.ModelSerializer):
@@ -32,6 +39,7 @@ class IssueSerializer(serializers.ModelSerializer):
             "id",
             "title",
             "description",
+            "public_description",
             "category",
             "status",
             "tier",
@@ -87,7 +95,9 @@ class IssueCreateSerializer(serializers.Serializer):
     enterprise = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     category = serializers.CharField(max_length=40)
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
@@ -141,6 +151,19 @@ class NoteSerializer(TransitionSerializer):
 
 class CommentSerializer(TransitionSerializer):
     note = serializers.CharField(max_length=10000)
+
+
+class PublishSerializer(TransitionSerializer):
+    public_description = serializers.CharField(
+        max_length=PUBLIC_DESCRIPTION_MAX_LENGTH,
+        help_text="What the public reads of the issue (the Open311 description).",
+    )
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        # The service's argument is `text`; the field is named as the issue's.
+        values["text"] = values.pop("public_description")
+        return values
 
 
 class StatsSerializer(serializers.Serializer):

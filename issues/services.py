@@ -39,7 +39,15 @@ from dispatch.services import jurisdiction
 
 from . import rules
 from .deadlines import add_working_days
-from .models import Category, EscalationReason, Issue, IssueEvent, Rating
+from .models import (
+    DESCRIPTION_MAX_LENGTH,
+    PUBLIC_DESCRIPTION_MAX_LENGTH,
+    Category,
+    EscalationReason,
+    Issue,
+    IssueEvent,
+    Rating,
+)
 
 __all__ = [
     "assign_issue",
@@ -53,6 +61,7 @@ __all__ = [
     "resolve_issue",
     "resolve_on_spot",
     "return_issue",
+    "set_public_description",
     "supervise_issue",
 ]
 
@@ -188,6 +197,11 @@ def raise_issue(
         errors["title"] = [_("A title is required.")]
     elif len(title) > 200:
         errors["title"] = [_("At most 200 characters.")]
+    if len(description or "") > DESCRIPTION_MAX_LENGTH:
+        errors["description"] = [
+            _("At most %(max)d characters (it has %(length)d).")
+            % {"max": DESCRIPTION_MAX_LENGTH, "length": len(description)}
+        ]
     if enterprise is not None and division is not None and enterprise.division_id != division.code:
         errors["enterprise"] = [_("The enterprise lies in another division.")]
     if grid is not None and division is not None and grid.division_id != division.code:
@@ -215,6 +229,7 @@ def raise_issue(
         issue = Issue(
             title=title,
             description=description or "",
+            public_description=title,
             category=category,
             division=division,
             enterprise=enterprise,
@@ -500,6 +515,36 @@ def comment_issue(
             at=now,
             note=note,
         )
+    return issue
+
+
+def set_public_description(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    text: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Write what the public reads of the issue (the Open311 feed's description): whoever may
+    act on it (the holder's cadre, an office member of the holder, a leader of the holder or
+    the claiming leader), in any state. The cadre's own description stays for the offices.
+    Raises ValidationError for an empty or over-long text."""
+    text = _required(text, "public_description", _("Write what the public may read."))
+    if len(text) > PUBLIC_DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "public_description": [
+                    _("At most %(max)d characters.") % {"max": PUBLIC_DESCRIPTION_MAX_LENGTH}
+                ]
+            }
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "publish", version)
+        issue.public_description = text
+        _save(issue, ["public_description"])
+        _record(issue, IssueEvent.Kind.PUBLISHED, actor, at=now, note=text)
     return issue
 
 

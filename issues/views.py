@@ -32,6 +32,7 @@ from .forms import (
     EscalateForm,
     FeedbackForm,
     IssueFilterForm,
+    PublishForm,
     ReopenForm,
     ResolveForm,
     ReturnForm,
@@ -116,6 +117,13 @@ PAGE_ACTIONS = {
         _("Comment"),
         _("Add comment"),
         _("Your comment was added."),
+    ),
+    "publish": PageAction(
+        PublishForm,
+        services.set_public_description,
+        _("Edit what the public reads"),
+        _("Save public description"),
+        _("The public description was saved."),
     ),
 }
 
