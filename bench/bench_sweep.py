@@ -62,7 +62,7 @@ def main() -> None:
     old = setup_databases(verbosity=0, interactive=False)
     try:
         from issues.models import Issue
-        from issues.services import escalate_overdue
+        from issues.sweep import escalate_overdue
         from tests.factories import bulk_issues
 
         due = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -10,20 +10,15 @@ meetings, Open311 and tasks all call these; none writes `Issue.status` itself.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Concat, Substr
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import NotFound, NotPermitted, StaleVersion
 from dispatch.models import (
-    PREFIX_LENGTH,
-    TIERS,
     Department,
     Division,
     Enterprise,
@@ -54,7 +49,6 @@ __all__ = [
     "claim_issue",
     "comment_issue",
     "escalate_issue",
-    "escalate_overdue",
     "raise_issue",
     "record_feedback",
     "reopen_issue",
@@ -571,123 +565,3 @@ def supervise_issue(
             note=note or "",
         )
     return issue
-
-
-# The sweep ----------------------------------------------------------------------------------
-
-
-def _due_case(tier: str, arrived: datetime):
-    """A SQL expression for the deadline at `tier` of issues arriving at `arrived`, honouring
-    each category's override: one CASE over the few categories that have one."""
-    default = add_working_days(arrived, settings.SANBUFU_DEADLINE_DAYS[tier])
-    overrides: dict[int, list[int]] = {}
-    for pk, days in Category.objects.filter(**{f"{tier}_days__isnull": False}).values_list(
-        "pk", f"{tier}_days"
-    ):
-        overrides.setdefault(days, []).append(pk)
-    if not overrides:
-        return Value(default)
-    whens = [
-        When(category_id__in=pks, then=Value(add_working_days(arrived, days)))
-        for days, pks in overrides.items()
-    ]
-    return Case(*whens, default=Value(default))
-
-
-def escalate_overdue(
-    *, as_of: datetime | None = None, batch_size: int | None = None
-) -> dict[str, int]:
-    """The sweep: every unresolved issue past its deadline below city moves one tier up with
-    reason `overdue`; at city tier an overdue issue is put under supervision once.
-
-    Set-based: per batch one SELECT ... FOR UPDATE SKIP LOCKED of ids, one UPDATE and one bulk
-    INSERT of events, so memory stays flat however large the backlog. Tiers are swept top
-    down and the new deadline runs from `as_of`, so no issue moves twice in one run. Safe to
-    run concurrently with itself and with manual transitions: each row is moved by whoever
-    locks it, once. Returns how many issues moved from each tier (city: supervised).
-    """
-    as_of = as_of or timezone.now()
-    batch_size = batch_size or settings.SANBUFU_SWEEP_BATCH
-    moved = {tier: 0 for tier in TIERS}
-    moved[Tier.CITY] = _sweep(
-        _overdue_at(Tier.CITY, as_of).filter(supervised_at__isnull=True),
-        batch_size,
-        update={"supervised_at": as_of},
-        event={"kind": IssueEvent.Kind.SUPERVISED, "tier_from": Tier.CITY, "tier_to": Tier.CITY},
-        as_of=as_of,
-    )
-    for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
-        new_tier = tier_above(tier)
-        keep = PREFIX_LENGTH[new_tier]  # type: ignore[index]
-        moved[tier] = _sweep(
-            _overdue_at(tier, as_of),
-            batch_size,
-            update={
-                "tier": new_tier,
-                "holder_id": Concat(Substr("division_id", 1, keep), Value("0" * (12 - keep))),
-                "status": Issue.Status.OPEN,
-                "department": None,
-                "claimed_by": None,
-                "arrived_at": as_of,
-                "due_at": _due_case(new_tier, as_of),  # type: ignore[arg-type]
-                "supervised_at": None,
-                "escalation_count": F("escalation_count") + 1,
-                "peak_tier": Case(
-                    When(
-                        ~Q(peak_tier__in=TIERS[tier_index(new_tier) :]),  # type: ignore[arg-type]
-                        then=Value(new_tier),
-                    ),
-                    default=F("peak_tier"),
-                ),
-            },
-            event={"kind": IssueEvent.Kind.ESCALATED, "tier_from": tier, "tier_to": new_tier},
-            as_of=as_of,
-        )
-    return moved
-
-
-def _overdue_at(tier: str, as_of: datetime):
-    return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(status=Issue.Status.RESOLVED)
-
-
-def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: datetime) -> int:
-    """Apply `update` to the rows of `pending`, a batch per transaction, with one event each.
-
-    Every update takes its rows out of `pending` (a new tier, or supervised), so each batch is
-    simply the first rows still pending, read through the sweep index in deadline order; no
-    cursor, no re-sorting of the backlog. On PostgreSQL, rows another transaction holds (a
-    concurrent sweep or a manual transition) are skipped and left for the next run; on SQLite
-    the IMMEDIATE transaction already excludes every other writer.
-    """
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = pending.order_by("due_at", "id")
-            if connection.features.has_select_for_update_skip_locked:
-                batch = batch.select_for_update(skip_locked=True)
-            ids = list(batch.values_list("id", flat=True)[:batch_size])
-            if not ids:
-                return total
-            Issue.objects.filter(id__in=ids).update(**update, version=F("version") + 1)
-            _queue_event_hooks(_insert_events(ids, at=as_of, **event))
-            total += len(ids)
-
-
-def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, at) -> list[int]:
-    """Write the sweep's events for a batch of issues in one INSERT ... SELECT.
-
-    Building thousands of model instances for bulk_create costs several times the SQL itself
-    (measured: two thirds of the sweep's time), so the rows are made by the database.
-    """
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(IssueEvent._meta.db_table)} "
-        "(issue_id, kind, tier_from, tier_to, reason, note, rating, at) "
-        f"SELECT id, %s, %s, %s, %s, '', '', %s FROM {qn(Issue._meta.db_table)} "
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) RETURNING id"
-    )
-    params: list[Any] = [kind, tier_from, tier_to, EscalationReason.OVERDUE.value]
-    params += [connection.ops.adapt_datetimefield_value(at), *ids]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]

@@ -12,7 +12,7 @@ from django.core.mail import send_mass_mail
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import services
+from . import sweep
 from .models import IssueEvent
 from .signals import events_recorded
 
@@ -23,7 +23,7 @@ def escalate_overdue_task(as_of: str | None = None) -> dict[str, int]:
     when = datetime.fromisoformat(as_of) if as_of else timezone.now()
     if timezone.is_naive(when):
         when = timezone.make_aware(when)  # a naive moment is Shanghai time
-    return services.escalate_overdue(as_of=when)
+    return sweep.escalate_overdue(as_of=when)
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), max_retries=5, retry_backoff=True)

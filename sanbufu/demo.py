@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from diaries.services import log_diary_entry
 from dispatch.models import Department, Membership, Posting, Tier, ancestor_code
-from issues import services
+from issues import services, sweep
 from issues.models import Category, Issue
 
 CATEGORIES = [
@@ -137,7 +137,7 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
                     if not issue.is_resolved:
                         _play(issue, posting, rng, now, offices, leaders, departments)
         # Whatever stayed past its deadline climbs now, as the hourly sweep would have done.
-        services.escalate_overdue(as_of=now)
+        sweep.escalate_overdue(as_of=now)
     count = Issue.objects.count()
     if stdout is not None:
         stdout.write(f"Seeded {count} demo issues.")

@@ -58,7 +58,7 @@ def test_two_sweeps_and_resolvers_at_once_move_every_overdue_issue_exactly_once(
     to_resolve = [chunk[:60] for chunk in to_resolve]
 
     def sweep():
-        return services.escalate_overdue(as_of=AS_OF, batch_size=25)
+        return sweep.escalate_overdue(as_of=AS_OF, batch_size=25)
 
     def resolver(chunk):
         def run():
@@ -90,7 +90,7 @@ def test_two_sweeps_and_resolvers_at_once_move_every_overdue_issue_exactly_once(
         else:
             assert (row.tier, escalations[pk]) == ("town", 1), pk
     # A second sweep at the same moment finds nothing left to move.
-    assert sum(services.escalate_overdue(as_of=AS_OF).values()) == 0
+    assert sum(sweep.escalate_overdue(as_of=AS_OF).values()) == 0
 
 
 def test_twenty_leaders_claiming_one_issue_leave_exactly_one_winner(transactional_db):

@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 
 from common.errors import DomainError
 from dispatch.models import TIERS, ancestor_code, tier_index
-from issues import services
+from issues import services, sweep
 from issues.models import Issue, IssueEvent
 
 from ..factories import CategoryFactory, DepartmentFactory, division
@@ -221,7 +221,7 @@ class EscalationMachine(RuleBasedStateMachine):
             row["id"]: row
             for row in Issue.objects.values("id", "tier", "status", "due_at", "supervised_at")
         }
-        moved = services.escalate_overdue(as_of=self.now, batch_size=3)
+        moved = sweep.escalate_overdue(as_of=self.now, batch_size=3)
         overdue = [
             r for r in before.values() if r["status"] != "resolved" and r["due_at"] < self.now
         ]

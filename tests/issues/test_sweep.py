@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dispatch.models import Tier
-from issues import services
+from issues import services, sweep
 from issues.deadlines import add_working_days
 from issues.models import Issue, IssueEvent
 
@@ -38,7 +38,7 @@ def test_sweep_moves_each_overdue_issue_exactly_one_tier_up(db, settings):
     issues = {tier: escalated_to(tier) for tier in ("village", "town", "county")}
     as_of = datetime(2027, 3, 1, 9, 0, tzinfo=SHANGHAI)  # past every deadline above
 
-    moved = services.escalate_overdue(as_of=as_of)
+    moved = sweep.escalate_overdue(as_of=as_of)
 
     assert moved == {"village": 1, "town": 1, "county": 1, "city": 0}
     for start, issue in issues.items():
@@ -71,7 +71,7 @@ def test_sweep_leaves_issues_within_their_deadline_and_resolved_ones_alone(db, v
     services.resolve_issue(actor=village_cadre, issue=late, resolution="晚了也解决了", now=AFTER)
     exactly_due = IssueFactory(now=T0)
 
-    moved = services.escalate_overdue(as_of=DUE)  # due_at == as_of is not yet past
+    moved = sweep.escalate_overdue(as_of=DUE)  # due_at == as_of is not yet past
 
     assert sum(moved.values()) == 0
     for issue in (fresh, done, late, exactly_due):
@@ -83,8 +83,8 @@ def test_sweep_twice_at_the_same_moment_moves_each_issue_once(db):
     bulk_issues(30, due_at=DUE, divisions=VILLAGES)
     bulk_issues(10, due_at=DUE, tier=Tier.TOWN, divisions=VILLAGES)
 
-    first = services.escalate_overdue(as_of=AFTER, batch_size=7)
-    second = services.escalate_overdue(as_of=AFTER, batch_size=7)
+    first = sweep.escalate_overdue(as_of=AFTER, batch_size=7)
+    second = sweep.escalate_overdue(as_of=AFTER, batch_size=7)
 
     assert first == {"village": 30, "town": 10, "county": 0, "city": 0}
     assert second == {"village": 0, "town": 0, "county": 0, "city": 0}
@@ -99,12 +99,12 @@ def test_sweep_twice_at_the_same_moment_moves_each_issue_once(db):
 def test_sweep_moves_an_issue_again_only_once_its_new_tiers_deadline_passes(db):
     issue = IssueFactory(now=T0)
 
-    services.escalate_overdue(as_of=AFTER)
+    sweep.escalate_overdue(as_of=AFTER)
     row = Issue.objects.get(pk=issue.pk)
-    services.escalate_overdue(as_of=row.due_at - timedelta(seconds=1))
+    sweep.escalate_overdue(as_of=row.due_at - timedelta(seconds=1))
     assert Issue.objects.get(pk=issue.pk).tier == "town"
 
-    services.escalate_overdue(as_of=row.due_at + timedelta(seconds=1))
+    sweep.escalate_overdue(as_of=row.due_at + timedelta(seconds=1))
     assert Issue.objects.get(pk=issue.pk).tier == "county"
     assert issue.events.filter(kind="escalated").count() == 2
 
@@ -113,8 +113,8 @@ def test_sweep_puts_an_overdue_city_issue_under_supervision_once(db):
     issue = escalated_to("city")
     as_of = issue.due_at + timedelta(hours=1)
 
-    first = services.escalate_overdue(as_of=as_of)
-    later = services.escalate_overdue(as_of=as_of + timedelta(days=10))
+    first = sweep.escalate_overdue(as_of=as_of)
+    later = sweep.escalate_overdue(as_of=as_of + timedelta(days=10))
 
     assert first["city"] == 1 and later["city"] == 0
     row = Issue.objects.get(pk=issue.pk)
@@ -128,7 +128,7 @@ def test_sweep_puts_an_overdue_city_issue_under_supervision_once(db):
 def test_sweep_does_not_supervise_what_it_just_lifted_to_city(db):
     issue = escalated_to("county")
 
-    moved = services.escalate_overdue(as_of=issue.due_at + timedelta(days=400))
+    moved = sweep.escalate_overdue(as_of=issue.due_at + timedelta(days=400))
 
     assert moved == {"village": 0, "town": 0, "county": 1, "city": 0}
     row = Issue.objects.get(pk=issue.pk)
@@ -139,7 +139,7 @@ def test_sweep_clears_the_department_and_claim_of_what_it_moves(db, county_leade
     issue = escalated_to("county")
     services.claim_issue(actor=county_leader, issue=issue)
 
-    services.escalate_overdue(as_of=issue.due_at + timedelta(minutes=1))
+    sweep.escalate_overdue(as_of=issue.due_at + timedelta(minutes=1))
 
     row = Issue.objects.get(pk=issue.pk)
     assert (row.tier, row.status, row.claimed_by) == ("city", "open", None)
@@ -152,7 +152,7 @@ def test_sweep_honours_each_categorys_own_deadline_for_the_new_tier(db):
     b = IssueFactory(now=T0, category=slow)
     c = IssueFactory(now=T0)
 
-    services.escalate_overdue(as_of=AFTER)
+    sweep.escalate_overdue(as_of=AFTER)
 
     due = dict(Issue.objects.values_list("id", "due_at"))
     assert due[a.pk] == add_working_days(AFTER, 1)
@@ -167,7 +167,7 @@ def test_sweep_emails_each_new_holders_office_once_per_batch(
     bulk_issues(3, due_at=DUE, divisions=["330602002045"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.escalate_overdue(as_of=AFTER)
+        sweep.escalate_overdue(as_of=AFTER)
 
     by_recipient = {tuple(m.to): m for m in mail.outbox}
     assert set(by_recipient) == {("town_office@example.org",), ("other_town_office@example.org",)}
@@ -183,7 +183,7 @@ def test_sweep_runs_a_number_of_queries_set_by_batches_not_by_issues(db, batch_s
         Issue.objects.all().delete()
         bulk_issues(n, due_at=DUE, divisions=VILLAGES, with_events=False)
         with CaptureQueriesContext(connection) as ctx:
-            moved = services.escalate_overdue(as_of=AFTER, batch_size=batch_size)
+            moved = sweep.escalate_overdue(as_of=AFTER, batch_size=batch_size)
         assert moved["village"] == n
         inserts = [q for q in ctx if q["sql"].startswith(f'INSERT INTO "{event_table}"')]
         return len(ctx) - len(inserts), len(inserts)

@@ -409,7 +409,7 @@ def test_meeting_page_runs_a_fixed_number_of_queries(
 
 
 def test_item_whose_issue_has_moved_on_is_a_conflict(meeting, agenda, town_office):
-    from issues.services import escalate_overdue
+    from issues.sweep import escalate_overdue
 
     issue = agenda["held"][0]
     Issue.objects.filter(pk=issue.pk).update(due_at=issue.arrived_at.replace(year=2020))

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from issues.services import escalate_overdue
+from issues.sweep import escalate_overdue
 
 
 class Command(BaseCommand):
