@@ -8,6 +8,7 @@ and Redis. See .env.example for every variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     # The admin with the office dashboard, open to office members and leaders.
     "sanbufu.admin_apps.AdminConfig",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it turns a refused login into the lockout answer whatever view refused it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sanbufu.urls"
@@ -142,6 +146,28 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache, shared by every process of a deployment, because login failures and API throttles
+# must count across gunicorn workers: Redis when CACHE_URL or REDIS_URL is set, otherwise a
+# table in the database (`manage.py createcachetable`; `make run` does it). Not per-process
+# memory, and not files, whose counters django-axes cannot increment safely.
+REDIS_URL = env_str("REDIS_URL")
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "sanbufu",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sanbufu_cache",
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -149,13 +175,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Office members and leaders hold the admin permissions of their role (dispatch.backends).
+# AxesStandaloneBackend comes first: it refuses a locked-out username or client before any
+# password is checked.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "dispatch.backends.MembershipBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login lockout (django-axes) for the login page, the admin login and the API token: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one client address, further
+# attempts by that username or from that address are refused for LOGIN_LOCKOUT_MINUTES,
+# counted from the failure that locked them (attempts during a lockout do not extend it).
+# The counters live in the cache that every web process shares; each lockout is recorded
+# in axes' failure log, which superusers read in the admin.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "sanbufu.lockouts.lockout_response"
+AXES_ENABLE_ADMIN = False  # sanbufu/admin.py shows the failure log only
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -204,7 +247,6 @@ X_FRAME_OPTIONS = "DENY"
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server: the web process, the worker and beat exchange messages through files under var/.
-REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -274,6 +316,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "60/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
+        # The token endpoint, per client address: password guessing is also locked out (axes).
+        "auth": env_str("THROTTLE_AUTH", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
