@@ -251,9 +251,14 @@ X_FRAME_OPTIONS = "DENY"
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server: the web process, the worker and beat exchange messages through files under var/.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message taken by a worker that dies before acknowledging it (acks_late) goes back to
+    # the queue after this long. Longer than the task time limit, so a task still running is
+    # never handed to a second worker; not much longer, so a killed task resumes soon.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -274,8 +279,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -284,6 +287,15 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-hourly": {
         "task": "issues.tasks.escalate_overdue_task",
         "schedule": crontab(minute=5),
+    },
+    # Every five minutes, the same sweep again: it takes up a sweep whose worker died mid-run
+    # (each issue still moves once) and lifts what fell due since. With nothing overdue it is
+    # one index lookup per tier. It expires unrun after four minutes, so runs queued while no
+    # worker was up do not pile up.
+    "escalate-overdue-follow-up": {
+        "task": "issues.tasks.escalate_overdue_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     # Monday 08:30 Shanghai time, convene each town's weekly analysis meeting.
     "convene-meetings-monday": {
