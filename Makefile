@@ -24,6 +24,7 @@ venv: $(STAMP)
 run: export DEBUG := 1
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
 	@if ! command -v msgfmt >/dev/null 2>&1; then \
 		echo "gettext (msgfmt) not installed: skipping compilemessages"; \
 	elif [ -n "$$(find . -path ./$(VENV) -prune -o -name '*.po' -print -quit)" ]; then \

@@ -9,6 +9,7 @@ TransitionError and StaleVersion 409, django ValidationError 400 in DRF's shape.
 
 from __future__ import annotations
 
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,6 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from common.drf import CSVRenderer, XLSXRenderer, is_tabular
@@ -71,16 +73,37 @@ TRANSITION_ERRORS = {
 }
 
 
+class TokenSerializer(AuthTokenSerializer):
+    def validate(self, attrs):
+        username, password = attrs.get("username"), attrs.get("password")
+        if not (username and password):
+            return super().validate(attrs)
+        # The Django request, not DRF's wrapper: django-axes counts the failure and marks a
+        # lockout on it, and its middleware answers from that mark.
+        user = authenticate(self.context["request"]._request, username=username, password=password)
+        if user is None:
+            raise serializers.ValidationError(
+                _("Unable to log in with provided credentials."), code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (wrong credentials: 400)."""
+    """Exchange a username and password for an API token (wrong credentials: 400; after too
+    many failures for the username or the client: 429 until the lockout ends)."""
 
     renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES
+    serializer_class = TokenSerializer
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
 
     @extend_schema(
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: OpenApiResponse(description="Wrong credentials."),
+            429: OpenApiResponse(description="Locked out or throttled: too many attempts."),
         },
         auth=[],
     )

@@ -19,7 +19,9 @@ from .signals import events_recorded
 
 @shared_task(acks_late=True)
 def escalate_overdue_task(as_of: str | None = None) -> dict[str, int]:
-    """The hourly sweep. Concurrent runs each move the rows they lock, so none moves twice."""
+    """The sweep, hourly and every five minutes after (settings.CELERY_BEAT_SCHEDULE): a run
+    whose worker died is taken up by the next. Concurrent runs each move the rows they lock,
+    and a moved issue's new deadline lies ahead, so no issue moves twice."""
     when = datetime.fromisoformat(as_of) if as_of else timezone.now()
     if timezone.is_naive(when):
         when = timezone.make_aware(when)  # a naive moment is Shanghai time

@@ -8,10 +8,12 @@ and Redis. See .env.example for every variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +68,8 @@ INSTALLED_APPS = [
     # The admin with the office dashboard, open to office members and leaders.
     "sanbufu.admin_apps.AdminConfig",
     "django.contrib.auth",
+    "axes",
+    "csp",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -96,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a refused login into the lockout answer whatever view refused it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sanbufu.urls"
@@ -122,7 +129,11 @@ TEMPLATES = [
 # locked" when one upgrades a read lock.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before their first use in each request: after a
+    # database restart a worker reconnects instead of answering one 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     # Two checkouts testing against one server at once each need their own test database.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 else:
@@ -142,6 +153,28 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache, shared by every process of a deployment, because login failures and API throttles
+# must count across gunicorn workers: Redis when CACHE_URL or REDIS_URL is set, otherwise a
+# table in the database (`manage.py createcachetable`; `make run` does it). Not per-process
+# memory, and not files, whose counters django-axes cannot increment safely.
+REDIS_URL = env_str("REDIS_URL")
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "sanbufu",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sanbufu_cache",
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -149,13 +182,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Office members and leaders hold the admin permissions of their role (dispatch.backends).
+# AxesStandaloneBackend comes first: it refuses a locked-out username or client before any
+# password is checked.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "dispatch.backends.MembershipBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login lockout (django-axes) for the login page, the admin login and the API token: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one client address, further
+# attempts by that username or from that address are refused for LOGIN_LOCKOUT_MINUTES,
+# counted from the failure that locked them (attempts during a lockout do not extend it).
+# The counters live in the cache that every web process shares; each lockout is recorded
+# in axes' failure log, which superusers read in the admin.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "sanbufu.lockouts.lockout_response"
+AXES_ENABLE_ADMIN = False  # sanbufu/admin.py shows the failure log only
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -199,15 +249,39 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# Always, in development too, so that what breaks under them shows before deployment.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this site's own files, or an inline
+# script carrying the request's nonce (`request.csp_nonce`); the pages, the admin and Swagger
+# UI have none inline. Inline styles stay allowed: the admin, the dashboard's SVG charts and
+# Swagger UI set style attributes, and a nonce would disable 'unsafe-inline' for them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server: the web process, the worker and beat exchange messages through files under var/.
-REDIS_URL = env_str("REDIS_URL")
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message taken by a worker that dies before acknowledging it (acks_late) goes back to
+    # the queue after this long. Longer than the task time limit, so a task still running is
+    # never handed to a second worker; not much longer, so a killed task resumes soon.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -228,8 +302,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -238,6 +310,15 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-hourly": {
         "task": "issues.tasks.escalate_overdue_task",
         "schedule": crontab(minute=5),
+    },
+    # Every five minutes, the same sweep again: it takes up a sweep whose worker died mid-run
+    # (each issue still moves once) and lifts what fell due since. With nothing overdue it is
+    # one index lookup per tier. It expires unrun after four minutes, so runs queued while no
+    # worker was up do not pile up.
+    "escalate-overdue-follow-up": {
+        "task": "issues.tasks.escalate_overdue_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     # Monday 08:30 Shanghai time, convene each town's weekly analysis meeting.
     "convene-meetings-monday": {
@@ -276,6 +357,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "60/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
+        # The token endpoint, per client address: password guessing is also locked out (axes).
+        "auth": env_str("THROTTLE_AUTH", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
