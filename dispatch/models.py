@@ -147,9 +147,6 @@ class Division(models.Model):
     def prefix(self) -> str:
         return code_prefix(self.code, self.tier)
 
-    def ancestor(self, tier: str) -> str:
-        return ancestor_code(self.code, tier)
-
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]

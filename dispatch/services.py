@@ -33,10 +33,6 @@ class Jurisdiction:
     leader_at: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def is_empty(self) -> bool:
-        return not self.is_superuser and not self.prefixes
-
-    @property
     def office_prefixes(self) -> tuple[str, ...]:
         """The subtrees of the user's offices (not their postings or leaderships)."""
         return tuple(sorted(code_prefix(code) for code in self.office_at))
@@ -67,12 +63,6 @@ class Jurisdiction:
 
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
-
-    def is_leader_of(self, code: str) -> bool:
-        return self.is_superuser or code in self.leader_at
-
-    def is_cadre_at(self, code: str) -> bool:
-        return self.is_superuser or code in self.cadre_at
 
 
 def jurisdiction(user: Actor) -> Jurisdiction:

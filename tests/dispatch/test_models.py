@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from dispatch.models import Division, Enterprise, Posting, Tier, credit_code_check_char
-from dispatch.services import coverage, jurisdiction, uncovered_villages
+from dispatch.services import Jurisdiction, coverage, jurisdiction, uncovered_villages
 from tests.factories import (
     EnterpriseFactory,
     PostingFactory,
@@ -162,7 +162,7 @@ def test_jurisdiction_of_a_village_cadre_is_their_village(village_cadre):
     j = jurisdiction(village_cadre)
 
     assert j.prefixes == ("330603008250",)
-    assert j.is_cadre_at("330603008250")
+    assert "330603008250" in j.cadre_at
     assert j.sees("330603008250")
     assert not j.sees("330603008258")
     assert not j.is_office_of("330603008000")
@@ -181,14 +181,14 @@ def test_jurisdiction_of_a_town_office_is_the_town_subtree(town_office):
 
 @pytest.mark.django_db
 def test_jurisdiction_of_a_county_leader_and_the_city(county_leader, city_office):
-    assert jurisdiction(county_leader).is_leader_of("330603000000")
+    assert "330603000000" in jurisdiction(county_leader).leader_at
     assert not jurisdiction(county_leader).sees("330602002045")
     assert jurisdiction(city_office).sees("330602002045")
 
 
 @pytest.mark.django_db
 def test_jurisdiction_of_outsiders_and_superusers(outsider, superuser):
-    assert jurisdiction(outsider).is_empty
+    assert jurisdiction(outsider) == Jurisdiction()
     assert not jurisdiction(outsider).sees("330603008250")
     assert jurisdiction(superuser).sees("330603008250")
 
@@ -197,7 +197,7 @@ def test_jurisdiction_of_outsiders_and_superusers(outsider, superuser):
 def test_jurisdiction_ignores_an_ended_posting(shaoxing, village_cadre):
     Posting.objects.filter(cadre__user=village_cadre).update(ended_on=datetime.date(2024, 6, 30))
 
-    assert jurisdiction(village_cadre).is_empty
+    assert jurisdiction(village_cadre) == Jurisdiction()
 
 
 @pytest.mark.django_db
@@ -209,8 +209,8 @@ def test_personas_have_the_postings_and_memberships_they_are_named_for(
     posting.full_clean()
     assert Posting.objects.get(cadre__user=liaison).division_id == "330602002001"
     assert Posting.objects.get(cadre__user=community_cadre).division_id == "330602002045"
-    assert jurisdiction(second_county_leader).is_leader_of("330603000000")
-    assert jurisdiction(city_leader).is_leader_of("330600000000")
+    assert "330603000000" in jurisdiction(second_county_leader).leader_at
+    assert "330600000000" in jurisdiction(city_leader).leader_at
     assert jurisdiction(other_town_office).is_office_of("330602002000")
 
 
