@@ -68,16 +68,14 @@ def due_at(category: Category, tier: str, arrived: datetime) -> datetime:
 
 
 def _queue_event_hooks(event_ids: list[int]) -> None:
-    """After commit, hand the new events to the worker (notifications, webhooks)."""
+    """After commit, hand the new events to the worker (notifications, webhooks), through the
+    outbox: a broker that is down delays them, never fails the change."""
     if not event_ids:
         return
+    # Imported here: issues.tasks imports this module.
+    from .tasks import queue_event_tasks
 
-    def send() -> None:
-        from .tasks import process_events
-
-        process_events.delay(event_ids)
-
-    transaction.on_commit(send)
+    queue_event_tasks(event_ids)
 
 
 def _record(issue: Issue, kind: str, actor, *, at: datetime, **fields) -> IssueEvent:
