@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Posting
+from durable.idempotency import new_token
 
 from .models import DiaryEntry
 from .services import check_issues
@@ -40,6 +41,11 @@ class DiaryEntryForm(forms.Form):
     )
     summary = forms.CharField(
         label=_("What you saw and heard"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # Issued with the page; the entry it saved is shown again when it comes back (a double
+    # tap, a retry after a lost answer) instead of a second copy (durable.idempotency).
+    submission_token = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=new_token
     )
 
     def __init__(self, *args, postings: list[Posting], **kwargs):

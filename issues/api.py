@@ -31,6 +31,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from dispatch.models import Enterprise
+from durable.idempotency import idempotent
 from sanbufu.exports import CSVRenderer, Table, XLSXRenderer, is_tabular
 
 from . import services
@@ -219,6 +220,7 @@ class IssueViewSet(
             return Response(issue_table(rows))
         return super().list(request, *args, **kwargs)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = IssueCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -237,6 +239,7 @@ class IssueViewSet(
         issue = Issue.objects.for_list().get(pk=pk)
         return IssueSerializer(issue, context=self.get_serializer_context()).data
 
+    @idempotent
     def _transition(self, request, serializer_class, service) -> Response:
         issue = self.get_object()
         data = serializer_class(data=request.data)
