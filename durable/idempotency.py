@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -31,6 +32,19 @@ from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+
+
+HEADER_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (up to 255 characters): a retry with the same key and body "
+        "within 24 hours answers as the first time instead of writing again; the same key "
+        "with another request is a 422."
+    ),
+)
+KEY_REUSED_RESPONSE = OpenApiResponse(description="Idempotency-Key reused for another request.")
 
 
 class KeyReused(exceptions.APIException):
@@ -126,4 +140,6 @@ def idempotent(view_method):
             return _replay(previous, print_)
         return response
 
-    return wrapper
+    return extend_schema(parameters=[HEADER_PARAMETER], responses={422: KEY_REUSED_RESPONSE})(
+        wrapper
+    )

@@ -31,7 +31,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from dispatch.models import Enterprise
-from durable.idempotency import idempotent
+from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 from sanbufu.exports import CSVRenderer, Table, XLSXRenderer, is_tabular
 
 from . import services
@@ -163,9 +163,10 @@ def issue_table(rows) -> Table:
 def transition(serializer_class, description: str):
     return extend_schema(
         request=serializer_class,
-        responses={200: IssueSerializer, **TRANSITION_ERRORS},
+        responses={200: IssueSerializer, **TRANSITION_ERRORS, 422: KEY_REUSED_RESPONSE},
         description=description,
         filters=False,
+        parameters=[HEADER_PARAMETER],
     )
 
 
