@@ -15,6 +15,7 @@ then go out twice.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -27,6 +28,12 @@ from django.utils import timezone
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+# After a failed publish this process leaves the broker alone for SANBUFU_PUBLISH_PAUSE
+# seconds: a request that commits twenty events would otherwise wait out the retry policy
+# twenty times. The rows wait for the drain, which is not paused. Keyed by the broker's URL:
+# another broker is another matter.
+_paused: dict[str, float] = {}
 
 
 def enqueue_on_commit(task, *args) -> None:
@@ -53,11 +60,18 @@ def publish(name: str, args: list, kwargs: dict | None = None) -> str | None:
     except Exception as exc:  # noqa: BLE001 - whatever the broker raises, the row keeps the task
         logger.warning("could not queue %s: %s", name, exc)
         return f"{type(exc).__name__}: {exc}"[:1000]
+    _paused.pop(str(current_app.conf.broker_url), None)
     return None
 
 
 def _publish_after_commit(pk: int, name: str, args: list) -> None:
-    error = publish(name, args)
+    broker = str(current_app.conf.broker_url)
+    if time.monotonic() < _paused.get(broker, 0.0):
+        error = "not tried: the broker failed a moment ago"
+    else:
+        error = publish(name, args)
+        if error is not None:
+            _paused[broker] = time.monotonic() + settings.SANBUFU_PUBLISH_PAUSE
     try:
         if error is None:
             OutboxMessage.objects.filter(pk=pk).delete()

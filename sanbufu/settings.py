@@ -265,6 +265,9 @@ SANBUFU_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# Seconds a process leaves the broker alone after a failed publish (the outbox keeps what
+# comes meanwhile).
+SANBUFU_PUBLISH_PAUSE = 5
 # Seconds after which the drain takes an outbox message its own request never published.
 SANBUFU_OUTBOX_GRACE = 60
 # How long the answer to a write sent with an Idempotency-Key is replayed.

@@ -118,7 +118,7 @@ def test_a_target_resolving_to_loopback_is_not_sent_to_at_send_time(
         assert receiver.calls == []
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.FAILED
-    assert delivery.attempts == 1 and "loopback" in delivery.last_error
+    assert delivery.attempts == 1 and "127.0.0.1" in delivery.last_error
 
 
 def test_a_redirect_is_not_followed(

@@ -3,6 +3,8 @@ waits in the outbox, and the drain queues it once the broker is back, exactly on
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -120,3 +122,29 @@ def test_the_drain_leaves_young_messages_to_their_own_request(
     with workers.in_process_worker():
         assert drain_outbox() == (1 if grace_passed else 0)
     assert OutboxMessage.objects.count() == (0 if grace_passed else 1)
+
+
+def test_a_big_diary_with_the_broker_down_waits_for_it_once_not_per_event(
+    transactional_db, shaoxing, village_cadre
+):
+    """Ten issues are twenty tasks; each publish retries for about 0.2 s, so trying them
+    all took 4 s (measured) where one try and the outbox take a fraction of a second."""
+    CategoryFactory(code="water")
+    posting = Posting.objects.get(cadre__user=village_cadre)
+    api = APIClient()
+    api.force_authenticate(village_cadre)
+    body = {
+        "posting": posting.pk,
+        "kind": "people",
+        "visited_on": timezone.localdate().isoformat(),
+        "households_visited": 10,
+        "summary": "走访十户",
+        "issues": [{"title": f"问题{i}", "category": "water"} for i in range(10)],
+    }
+    with workers.broker(f"redis://127.0.0.1:{workers.closed_port()}/0"):
+        started = time.monotonic()
+        answer = api.post("/api/v1/diaries/", body, format="json")
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 201
+    assert OutboxMessage.objects.count() == 20
+    assert elapsed < 2.0, elapsed
