@@ -4,8 +4,10 @@ token issued with the page."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -122,3 +124,34 @@ def test_a_token_is_one_users_own(client, village_cadre, community_cadre, catego
     answer = client.post(reverse("diaries:new"), entry_data(other, [], submission_token=token))
     assert answer.status_code == 302
     assert DiaryEntry.objects.filter(author=community_cadre).count() == 1
+
+
+def test_two_concurrent_requests_with_one_key_save_one_entry(
+    transactional_db, village_cadre, categories
+):
+    """Both requests run the write; the key's unique row lets one commit, the other rolls
+    back and answers with the first one's result."""
+    posting = Posting.objects.get(cadre__user=village_cadre)
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        client = APIClient()
+        client.force_authenticate(village_cadre)
+        barrier.wait()
+        try:
+            answer = client.post(
+                "/api/v1/diaries/", diary(posting), format="json", HTTP_IDEMPOTENCY_KEY="same"
+            )
+            answers.append((answer.status_code, answer.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [code for code, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert DiaryEntry.objects.count() == 1 and Issue.objects.count() == 1

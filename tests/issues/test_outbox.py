@@ -148,3 +148,13 @@ def test_a_big_diary_with_the_broker_down_waits_for_it_once_not_per_event(
     assert answer.status_code == 201
     assert OutboxMessage.objects.count() == 20
     assert elapsed < 2.0, elapsed
+
+
+def test_the_admin_lists_what_waits_for_the_broker(client, superuser):
+    OutboxMessage.objects.create(
+        task="issues.tasks.send_notifications", args=[[7]], attempts=1, last_error="refused"
+    )
+    client.force_login(superuser)
+    page = client.get("/admin/durable/outboxmessage/")
+    assert page.status_code == 200
+    assert "issues.tasks.send_notifications" in page.content.decode()
