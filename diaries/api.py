@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from dispatch.api import CodeFilter
 from dispatch.models import within_q
+from durable.idempotency import idempotent
 from issues.api import ERRORS
 
 from .models import DiaryEntry
@@ -72,6 +73,7 @@ class DiaryEntryViewSet(
             .prefetch_related("issues")
         )
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = DiaryEntryCreateSerializer(data=request.data, context={"request": request})
         if not data.is_valid():

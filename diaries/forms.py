@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.forms import add_service_errors
 from dispatch.models import Posting
+from durable.idempotency import new_token
 from issues.forms import CHOOSE
 from issues.models import DESCRIPTION_MAX_LENGTH
 
@@ -33,6 +34,11 @@ class DiaryEntryForm(forms.Form):
     )
     summary = forms.CharField(
         label=_("What you saw and heard"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # Issued with the page; the entry it saved is shown again when it comes back (a double
+    # tap, a retry after a lost answer) instead of a second copy (durable.idempotency).
+    submission_token = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=new_token
     )
 
     def __init__(self, *args, postings: list[Posting], **kwargs):

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from common.errors import DomainError
 from dispatch.models import Posting
 from dispatch.services import jurisdiction
+from durable import idempotency
 from issues.models import Category, Issue
 
 from .forms import DiaryEntryForm, IssueFormSet, apply_errors
@@ -59,6 +61,17 @@ def home(request):
     )
 
 
+FORM_KEY = "diary-form:%s"
+
+
+def _saved_by(user, token: str):
+    """The redirect to the entry this form token already saved, or None."""
+    previous = idempotency.find(user, FORM_KEY % token)
+    if previous is None:
+        return None
+    return redirect(previous.body["location"])
+
+
 @login_required
 def diary_new(request):
     postings = _active_postings(request.user)
@@ -72,29 +85,46 @@ def diary_new(request):
         formset = IssueFormSet(
             request.POST, prefix="issues", form_kwargs={"categories": categories}
         )
+        token = request.POST.get("submission_token", "")[:64]
+        if token and (saved := _saved_by(request.user, token)):
+            return saved
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             try:
-                entry = log_diary_entry(
-                    actor=request.user,
-                    posting=data["posting"],
-                    kind=data["kind"],
-                    visited_on=data["visited_on"],
-                    households_visited=data["households_visited"],
-                    summary=data["summary"],
-                    issues=formset.specs(),
-                )
+                with transaction.atomic():
+                    entry = log_diary_entry(
+                        actor=request.user,
+                        posting=data["posting"],
+                        kind=data["kind"],
+                        visited_on=data["visited_on"],
+                        households_visited=data["households_visited"],
+                        summary=data["summary"],
+                        issues=formset.specs(),
+                    )
+                    location = reverse("diaries:detail", args=[entry.pk]) + "?saved=1"
+                    if token:
+                        idempotency.remember(
+                            request.user,
+                            FORM_KEY % token,
+                            status_code=302,
+                            body={"location": location},
+                        )
             except ValidationError as exc:
                 loose_errors = apply_errors(form, exc)
             except DomainError as exc:
                 form.add_error(None, exc.message)
+            except IntegrityError:
+                # The same form was saved by a concurrent request; this copy rolled back.
+                if token and (saved := _saved_by(request.user, token)):
+                    return saved
+                raise
             else:
                 count = entry.issues.count()
                 messages.success(
                     request,
                     _("Diary entry saved with %(count)s issue(s).") % {"count": count},
                 )
-                return redirect(reverse("diaries:detail", args=[entry.pk]) + "?saved=1")
+                return redirect(location)
         status = 400
     else:
         form = DiaryEntryForm(postings=postings)

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from dispatch.models import Division
 from issues.models import IssueEvent
 
+from .targets import validate_target_url
+
 
 class Integration(models.Model):
     """An outside system (a hotline platform, a dashboard, a bot) with one API key.
@@ -52,7 +54,13 @@ class WebhookSubscription(models.Model):
         on_delete=models.CASCADE,
         related_name="subscriptions",
     )
-    target_url = models.URLField(_("target URL"), max_length=500)
+    target_url = models.URLField(
+        _("target URL"),
+        max_length=500,
+        # Checked again at every send (integrations.targets): a name may move.
+        validators=[validate_target_url],
+        help_text=_("A public http(s) address; redirects are not followed."),
+    )
     secret = models.CharField(
         _("secret"), max_length=200, help_text=_("Signs each body: HMAC-SHA256, hex.")
     )

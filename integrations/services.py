@@ -13,8 +13,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,24 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dispatch.models import Division
+from durable.outbox import enqueue_on_commit
 from issues.models import IssueEvent
 
+from . import targets
 from .models import Integration, WebhookDelivery, WebhookSubscription
 
 KEY_PREFIX = "sbf_"
-
-# Webhook timing, overridable in settings (tests make the backoff short): seconds before the
-# first retry, doubling each time up to the cap; retries before giving up; request timeout.
-DEFAULTS = {
-    "SANBUFU_WEBHOOK_BACKOFF": 30.0,
-    "SANBUFU_WEBHOOK_BACKOFF_MAX": 3600.0,
-    "SANBUFU_WEBHOOK_MAX_RETRIES": 8,
-    "SANBUFU_WEBHOOK_TIMEOUT": 10.0,
-}
-
-
-def conf(name: str):
-    return getattr(settings, name, DEFAULTS[name])
 
 
 def hash_key(key: str) -> str:
@@ -132,21 +119,27 @@ def queue_deliveries(event_ids: list[int]) -> list[int]:
             "id", flat=True
         )
     )
+    # Imported here: integrations.tasks imports this module.
     from .tasks import deliver_webhook
 
     for pk in ids:
-        deliver_webhook.delay(pk)
+        enqueue_on_commit(deliver_webhook, pk)
     return ids
 
 
-DELIVERED, RETRY, SKIPPED = "delivered", "retry", "skipped"
+DELIVERED, RETRY, SKIPPED, REFUSED = "delivered", "retry", "skipped", "refused"
+
+
+class DeliveryFailed(Exception):
+    """A delivery that failed in a way worth trying again (Celery retries the task)."""
 
 
 def attempt_delivery(delivery_id: int) -> str:
-    """POST one delivery once. Returns DELIVERED, RETRY (a failure worth trying again) or
+    """POST one delivery once. Returns DELIVERED, RETRY (a failure worth trying again),
+    REFUSED (the target resolves to an address webhooks may not reach: marked failed) or
     SKIPPED (delivered already, gone, or being sent by another worker right now)."""
     now = timezone.now()
-    lease = timedelta(seconds=conf("SANBUFU_WEBHOOK_TIMEOUT") * 2 + 5)
+    lease = timedelta(seconds=settings.SANBUFU_WEBHOOK_TIMEOUT * 2 + 5)
     # Claim the send: only one worker gets the row while the lease lasts.
     claimed = (
         WebhookDelivery.objects.filter(pk=delivery_id)
@@ -160,47 +153,39 @@ def attempt_delivery(delivery_id: int) -> str:
         pk=delivery_id
     )
     body = json.dumps(payload(delivery.event), ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        delivery.subscription.target_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "sanbufu-webhooks/1",
-            "X-Sanbufu-Event-Id": str(delivery.event_id),
-            "X-Sanbufu-Signature": sign(delivery.subscription.secret, body),
-        },
-    )
-    code, error = None, ""
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "sanbufu-webhooks/1",
+        "X-Sanbufu-Event-Id": str(delivery.event_id),
+        "X-Sanbufu-Signature": sign(delivery.subscription.secret, body),
+    }
+    refused = False
     try:
-        with urllib.request.urlopen(request, timeout=conf("SANBUFU_WEBHOOK_TIMEOUT")) as resp:
-            code = resp.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = str(getattr(exc, "reason", exc))[:1000]
+        code, error = targets.post(
+            delivery.subscription.target_url, body, headers, settings.SANBUFU_WEBHOOK_TIMEOUT
+        )
+    except targets.RefusedTarget as exc:
+        # The target now resolves inside: no retry will make it acceptable.
+        code, error, refused = None, exc.message, True
     ok = code is not None and 200 <= code < 300
+    if ok:
+        outcome = {"status": WebhookDelivery.Status.DELIVERED, "delivered_at": timezone.now()}
+    elif refused:
+        outcome = {"status": WebhookDelivery.Status.FAILED}
+    else:
+        outcome = {}
     WebhookDelivery.objects.filter(pk=delivery_id).update(
         attempts=delivery.attempts + 1,
         last_attempt_at=timezone.now(),
         last_response_code=code,
         last_error=error,
         leased_until=None,
-        **(
-            {"status": WebhookDelivery.Status.DELIVERED, "delivered_at": timezone.now()}
-            if ok
-            else {}
-        ),
+        **outcome,
     )
-    return DELIVERED if ok else RETRY
+    return DELIVERED if ok else REFUSED if refused else RETRY
 
 
 def give_up(delivery_id: int) -> None:
     WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).update(
         status=WebhookDelivery.Status.FAILED
     )
-
-
-def backoff(retries: int) -> float:
-    """Seconds to wait before retry number `retries + 1`: exponential, capped."""
-    return min(conf("SANBUFU_WEBHOOK_BACKOFF") * (2**retries), conf("SANBUFU_WEBHOOK_BACKOFF_MAX"))

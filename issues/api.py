@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from common.drf import CSVRenderer, XLSXRenderer, is_tabular
 from dispatch.models import Enterprise
+from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 
 from . import services
 from .filters import IssueFilter
@@ -114,9 +115,10 @@ class TokenView(ObtainAuthToken):
 def transition(serializer_class, description: str):
     return extend_schema(
         request=serializer_class,
-        responses={200: IssueSerializer, **TRANSITION_ERRORS},
+        responses={200: IssueSerializer, **TRANSITION_ERRORS, 422: KEY_REUSED_RESPONSE},
         description=description,
         filters=False,
+        parameters=[HEADER_PARAMETER],
     )
 
 
@@ -169,6 +171,7 @@ class IssueViewSet(
             return Response(issue_table(rows))
         return super().list(request, *args, **kwargs)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = IssueCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -186,6 +189,7 @@ class IssueViewSet(
         issue = Issue.objects.for_list().get(pk=pk)
         return IssueSerializer(issue, context=self.get_serializer_context()).data
 
+    @idempotent
     def _transition(self, request, serializer_class, service) -> Response:
         issue = self.get_object()
         data = serializer_class(data=request.data)

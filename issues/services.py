@@ -69,17 +69,15 @@ def due_at(category: Category, tier: str, arrived: datetime) -> datetime:
     return add_working_days(arrived, category.deadline_days(tier))
 
 
-def _queue_event_hooks(event_ids: list[int]) -> None:
-    """After commit, hand the new events to the worker (notifications, webhooks)."""
+def queue_event_side_effects(event_ids: list[int]) -> None:
+    """After commit, hand the new events to the worker (notifications, webhooks), through the
+    outbox: a broker that is down delays them, never fails the change."""
     if not event_ids:
         return
+    # Imported here: issues.tasks imports this module.
+    from .tasks import queue_event_tasks
 
-    def send() -> None:
-        from .tasks import process_events
-
-        process_events.delay(event_ids)
-
-    transaction.on_commit(send)
+    queue_event_tasks(event_ids)
 
 
 def _record(issue: Issue, kind: str, actor: Actor, *, at: datetime, **fields) -> IssueEvent:
@@ -87,7 +85,7 @@ def _record(issue: Issue, kind: str, actor: Actor, *, at: datetime, **fields) ->
     fields.setdefault("tier_from", issue.tier)
     fields.setdefault("tier_to", issue.tier)
     event = IssueEvent.objects.create(issue=issue, kind=kind, actor=actor, at=at, **fields)
-    _queue_event_hooks([event.pk])
+    queue_event_side_effects([event.pk])
     return event
 
 

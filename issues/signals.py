@@ -2,6 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent by issues.tasks.process_events once it has handled new timeline events, with
-# `event_ids`. Outgoing webhooks (integrations) listen; receivers must be safe to call twice.
+# Sent by issues.tasks.announce_events after new timeline events are committed, with
+# `event_ids`, independently of the mail they cause. Outgoing webhooks (integrations)
+# listen; receivers must be safe to call twice.
 events_recorded = Signal()

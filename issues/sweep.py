@@ -17,7 +17,7 @@ from dispatch.models import PREFIX_LENGTH, TIERS, Tier, tier_above, tier_index
 
 from .deadlines import add_working_days
 from .models import Category, EscalationReason, Issue, IssueEvent
-from .services import _queue_event_hooks
+from .services import queue_event_side_effects
 
 
 def _due_case(tier: str, arrived: datetime):
@@ -113,7 +113,7 @@ def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: dateti
             if not ids:
                 return total
             Issue.objects.filter(id__in=ids).update(**update, version=F("version") + 1)
-            _queue_event_hooks(_insert_events(ids, at=as_of, **event))
+            queue_event_side_effects(_insert_events(ids, at=as_of, **event))
             total += len(ids)
 
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "meetings",
     "diaries",
     "integrations",
+    "durable",
     "sanbufu",
 ]
 
@@ -280,8 +281,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message taken by a worker that dies before acknowledging it (acks_late) goes back to
     # the queue after this long. Longer than the task time limit, so a task still running is
-    # never handed to a second worker; not much longer, so a killed task resumes soon.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+    # never handed to a second worker; not much longer, so a killed task resumes soon. A
+    # broker that does not answer fails a publish within seconds: the outbox keeps the task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+        "socket_connect_timeout": 3,
+    }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -325,7 +330,44 @@ CELERY_BEAT_SCHEDULE = {
         "task": "meetings.tasks.convene_meetings_task",
         "schedule": crontab(minute=30, hour=8, day_of_week="mon"),
     },
+    # Every minute, queue the tasks the broker could not take when their change committed.
+    "drain-outbox-every-minute": {
+        "task": "durable.tasks.drain_outbox_task",
+        "schedule": crontab(),
+    },
+    # Every hour, forget the answers of idempotency keys older than their lifetime.
+    "purge-idempotency-keys-hourly": {
+        "task": "durable.tasks.purge_idempotency_keys_task",
+        "schedule": crontab(minute=20),
+    },
 }
+# Publishing a task after a commit: at most this much retrying while the request waits; what
+# the broker still refuses stays in the outbox (durable.outbox).
+SANBUFU_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Seconds a process leaves the broker alone after a failed publish (the outbox keeps what
+# comes meanwhile).
+SANBUFU_PUBLISH_PAUSE = 5
+# Seconds after which the drain takes an outbox message its own request never published.
+SANBUFU_OUTBOX_GRACE = 60
+# How long the answer to a write sent with an Idempotency-Key is replayed.
+SANBUFU_IDEMPOTENCY_TTL = 24 * 3600
+
+# Outgoing webhooks: a failed delivery is retried after 2**n * BACKOFF seconds (whole
+# seconds, randomised by Celery's full jitter unless turned off), capped at BACKOFF_MAX, at
+# most MAX_RETRIES times, then marked failed. TIMEOUT bounds each request.
+SANBUFU_WEBHOOK_BACKOFF = env_int("WEBHOOK_BACKOFF", 30)
+SANBUFU_WEBHOOK_BACKOFF_MAX = env_int("WEBHOOK_BACKOFF_MAX", 3600)
+SANBUFU_WEBHOOK_MAX_RETRIES = env_int("WEBHOOK_MAX_RETRIES", 8)
+SANBUFU_WEBHOOK_RETRY_JITTER = env_bool("WEBHOOK_RETRY_JITTER", default=True)
+SANBUFU_WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+# Webhook targets on loopback addresses are refused unless this is on (development and tests:
+# a receiver on 127.0.0.1); private, link-local and cloud-metadata addresses always are.
+SANBUFU_WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
 
 # Deadlines in working days per tier (a category may override them).
 SANBUFU_DEADLINE_DAYS = {

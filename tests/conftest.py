@@ -44,6 +44,12 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Webhook receivers in tests listen on 127.0.0.1; retries wait 1 s, then 2 s, ... exactly.
+    # Set before integrations.tasks is imported, which reads them into its retry policy.
+    settings.SANBUFU_WEBHOOK_ALLOW_LOOPBACK = True
+    settings.SANBUFU_WEBHOOK_BACKOFF = 1
+    settings.SANBUFU_WEBHOOK_RETRY_JITTER = False
+    settings.SANBUFU_WEBHOOK_MAX_RETRIES = 4
     # Tests run with DEBUG off, as production does, but over plain HTTP: the test client and
     # the live server for browser tests must not be redirected to HTTPS or lose their cookies,
     # and pages render without a collectstatic manifest.

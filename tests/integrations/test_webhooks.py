@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +16,7 @@ from integrations.tasks import deliver_webhook
 from issues import services
 from issues.models import IssueEvent
 
+from .. import workers
 from ..factories import CategoryFactory
 
 # Each test starts a Celery worker and waits for real HTTP deliveries.
@@ -26,74 +25,21 @@ pytestmark = pytest.mark.slow
 SECRET = "s3cret-shared-with-the-receiver"
 
 
-class Receiver:
-    """Answers 500 to the first `failures` POSTs, then 200; records each with its time."""
+class Receiver(workers.Receiver):
+    """Answers 500 to the first `failures` POSTs, then 200."""
 
     def __init__(self, failures: int):
-        self.failures = failures
-        self.calls: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append(
-                    {"at": time.monotonic(), "headers": dict(self.headers), "body": body}
-                )
-                code = 500 if len(receiver.calls) <= receiver.failures else 200
-                self.send_response(code)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/sanbufu"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(respond=lambda n: (500 if n <= failures else 200, {}))
 
 
 @pytest.fixture
-def worker(transactional_db, settings):
-    """A real Celery worker in this process on an in-memory broker, with a short backoff."""
-    import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
-    from celery.contrib.testing.worker import start_worker
-
-    from sanbufu.celery import app
-
-    settings.SANBUFU_WEBHOOK_BACKOFF = 0.4
-    settings.SANBUFU_WEBHOOK_MAX_RETRIES = 4
-    keys = ("broker_url", "broker_transport_options", "task_always_eager")
-    saved = {k: app.conf[k] for k in keys}
-
-    def reset_pools():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=False)
-    reset_pools()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield app
-    finally:
-        app.conf.update(saved)
-        reset_pools()
+def worker(transactional_db):
+    """A real Celery worker in this process on an in-memory broker."""
+    with workers.in_process_worker() as app:
+        yield app
 
 
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+wait_for = workers.wait_for
 
 
 def test_failed_deliveries_are_retried_with_backoff_and_arrive_once(
@@ -118,7 +64,7 @@ def test_failed_deliveries_are_retried_with_backoff_and_arrive_once(
         assert wait_for(delivered), receiver.calls
         assert len(receiver.calls) == 3
         gaps = [b["at"] - a["at"] for a, b in zip(receiver.calls, receiver.calls[1:], strict=False)]
-        assert gaps[0] >= 0.35 and gaps[1] >= 0.75, gaps  # 0.4 s, then 0.8 s
+        assert gaps[0] >= 0.95 and gaps[1] >= 1.95, gaps  # 1 s, then 2 s (tests/conftest.py)
 
         for call in receiver.calls:
             expected = hmac.new(SECRET.encode(), call["body"], hashlib.sha256).hexdigest()
