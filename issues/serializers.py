@@ -102,8 +102,20 @@ class IssueCreateSerializer(serializers.Serializer):
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
 
+class TierOrNullField(serializers.ChoiceField):
+    """A tier, or null where the event has none (a raised issue came from no tier)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Tier.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    tier_from = TierOrNullField()
+    tier_to = TierOrNullField()
 
     class Meta:
         model = IssueEvent

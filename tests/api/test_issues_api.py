@@ -436,3 +436,13 @@ def test_a_path_matching_no_route_under_the_api_answers_json_404(client_for, vil
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert set(response.json()) == {"detail"}
+
+
+def test_a_raised_event_has_no_tier_from(client_for, issue, village_cadre):
+    """Found by schemathesis: the raised event sent "" where the schema allows a tier or null."""
+    events = client_for(village_cadre).get(f"/api/v1/issues/{issue.pk}/events/").json()
+    assert (events[0]["kind"], events[0]["tier_from"], events[0]["tier_to"]) == (
+        "raised",
+        None,
+        "village",
+    )

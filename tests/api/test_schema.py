@@ -76,3 +76,21 @@ def world(db, keep_connection, shaoxing, village_cadre, town_office, superuser):
 def test_every_operation_keeps_to_the_schema(case, persona, world):
     token, _ = Token.objects.get_or_create(user=world[persona])
     case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
+
+
+# The writes that matter most, at a higher example count: every issue and diary operation.
+issues_and_diaries = schema.include(path_regex=r"^/api/v1/(issues|diaries)/")
+
+
+@pytest.mark.slow
+@issues_and_diaries.parametrize()
+@settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.parametrize("persona", ["superuser", "cadre"])
+def test_issue_and_diary_operations_keep_to_the_schema_at_length(case, persona, world):
+    token, _ = Token.objects.get_or_create(user=world[persona])
+    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
