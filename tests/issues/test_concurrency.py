@@ -57,7 +57,7 @@ def test_two_sweeps_and_resolvers_at_once_move_every_overdue_issue_exactly_once(
     to_resolve = [ids[i::3] for i in range(2)]  # two resolvers, a third of the issues each
     to_resolve = [chunk[:60] for chunk in to_resolve]
 
-    def sweep():
+    def sweeper():
         return sweep.escalate_overdue(as_of=AS_OF, batch_size=25)
 
     def resolver(chunk):
@@ -68,7 +68,7 @@ def test_two_sweeps_and_resolvers_at_once_move_every_overdue_issue_exactly_once(
 
         return run
 
-    results = run_together([sweep, sweep, resolver(to_resolve[0]), resolver(to_resolve[1])])
+    results = run_together([sweeper, sweeper, resolver(to_resolve[0]), resolver(to_resolve[1])])
 
     assert [kind for kind, _value in results] == ["ok"] * 4, results
     swept = results[0][1]["village"] + results[1][1]["village"]
