@@ -33,6 +33,7 @@ VILLAGES = [
 
 
 def main() -> None:
+    """Build the backlog, sweep it, and print the time, the statements and the memory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=None)

@@ -73,6 +73,9 @@ def log_diary_entry(
     resolved_on_spot and resolution; issues take the posting's division and enterprise. One
     invalid issue rejects the whole entry: ValidationError with the errors of each issue
     under `issues` as a list aligned with the input.
+
+    One function, not several: every check runs before the one transaction, so that a bad
+    entry writes nothing and its errors come back together.
     """
     errors: dict[str, list] = {}
     if posting.cadre.user_id != actor.pk:

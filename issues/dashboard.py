@@ -36,7 +36,9 @@ def _as_date(value) -> datetime.date:
 
 def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
     """Figures for the admin index: this week, open work by tier and status, closure, 12
-    weeks of raised and resolved, the busiest categories and villages."""
+    weeks of raised and resolved, the busiest categories and villages.
+    One function because each figure is one grouped query over the same visible issues; split,
+    they would only pass that queryset around."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     monday = today - datetime.timedelta(days=today.weekday())

@@ -170,7 +170,8 @@ def raise_issue(
     May be called by a cadre posted at the division, an office member over it, a superuser,
     or the system (actor None: an integration whose key the caller has checked). Raises
     ValidationError for bad input and NotFound when the division is outside the actor's
-    jurisdiction.
+    jurisdiction. Most of its length is the checks of each field, collected so that a form or
+    the API shows every error at once.
     """
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}

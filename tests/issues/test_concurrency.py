@@ -13,7 +13,7 @@ from django.db import connection
 
 from common.errors import TransitionError
 from dispatch.models import Membership
-from issues import services
+from issues import services, sweep
 from issues.models import Issue, IssueEvent
 
 from ..factories import IssueFactory, MembershipFactory, UserFactory, bulk_issues, division
