@@ -131,4 +131,7 @@ class PublishForm(ActionForm):
             self.initial.setdefault("public_description", self.issue.public_description)
 
     def service_kwargs(self) -> dict:
-        return {"text": self.cleaned_data["public_description"]}
+        return {
+            "text": self.cleaned_data["public_description"],
+            "version": self.cleaned_data["version"],
+        }

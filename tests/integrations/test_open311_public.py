@@ -201,3 +201,17 @@ def test_a_wrong_method_is_the_spec_error_in_the_format_asked(client, issue):
     assert answer.status_code == 405
     assert ET.fromstring(answer.content).find("error/code").text == "405"
     assert client.put("/open311/v2/services.json").json()[0]["code"] == 405
+
+
+def test_a_public_description_from_a_stale_page_changes_nothing(client, issue, village_cadre):
+    client.force_login(village_cadre)
+    stale = issue.version
+    services.set_public_description(actor=village_cadre, issue=issue, text="村口供水抢修中")
+    answer = client.post(
+        f"/issues/{issue.pk}/publish/",
+        {"publish-version": stale, "publish-public_description": "旧页面上写的"},
+        follow=True,
+    )
+    assert [m.level_tag for m in answer.context["messages"]] == ["error"]
+    issue.refresh_from_db()
+    assert issue.public_description == "村口供水抢修中"
