@@ -14,6 +14,7 @@ import json
 from xml.sax.saxutils import escape
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
@@ -67,27 +68,34 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        field = nul_field(request)
+        try:
+            field = nul_field(request)
+        except MultiPartParserError:
+            # A form body that cannot be parsed (a multipart without its boundary) would fail
+            # every view that reads it; it is the client's error, answered here once.
+            return refuse(request, "", _("The form body could not be read."))
         if field is None:
             return self.get_response(request)
-        message = _("Null characters are not allowed.")
-        if request.path.startswith("/open311/"):
-            # The GeoReport v2 error list, in the format the path asks for.
-            if request.path.endswith(".xml"):
-                body = (
-                    '<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>'
-                    f"<description>{escape(message)}</description></error></errors>"
-                )
-                return HttpResponse(body, status=400, content_type="text/xml; charset=utf-8")
-            return JsonResponse(
-                [{"code": 400, "description": message}],
-                status=400,
-                safe=False,
-                json_dumps_params={"ensure_ascii": False},
+        return refuse(request, field, _("Null characters are not allowed."))
+
+
+def refuse(request: HttpRequest, field: str, message: str) -> HttpResponse:
+    """A 400 for bad input, in the shape of the face it was sent to."""
+    if request.path.startswith("/open311/"):
+        # The GeoReport v2 error list, in the format the path asks for.
+        if request.path.endswith(".xml"):
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>'
+                f"<description>{escape(message)}</description></error></errors>"
             )
-        if request.path.startswith("/api/"):
-            key = field or "non_field_errors"
-            return JsonResponse(
-                {key: [message]}, status=400, json_dumps_params={"ensure_ascii": False}
-            )
-        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+            return HttpResponse(body, status=400, content_type="text/xml; charset=utf-8")
+        return JsonResponse(
+            [{"code": 400, "description": message}],
+            status=400,
+            safe=False,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    if request.path.startswith("/api/"):
+        key = field or "non_field_errors"
+        return JsonResponse({key: [message]}, status=400, json_dumps_params={"ensure_ascii": False})
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

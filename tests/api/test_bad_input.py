@@ -192,3 +192,20 @@ def test_a_nul_byte_reaching_postgresql_is_a_400_not_a_500(client_for, client, s
     client.force_login(superuser)
     assert client.get("/admin/issues/issue/", {"q": "水\x00"}).status_code == 400
     assert client.get("/open311/v2/requests.json", {"service_code": "w\x00"}).status_code == 400
+
+
+def test_a_multipart_body_without_its_boundary_is_a_400(client_for, client, village_cadre, water):
+    """Found by schemathesis: the body could not be parsed and the answer was a 500."""
+    issue = IssueFactory(actor=village_cadre, category="water")
+    api = client_for(village_cadre)
+    answer = api.post(
+        f"/api/v1/issues/{issue.pk}/comment/", data="note=x", content_type="multipart/form-data"
+    )
+    assert answer.status_code == 400
+    assert "non_field_errors" in answer.json()
+    client.force_login(village_cadre)
+    page = client.post(
+        f"/issues/{issue.pk}/comment/", data="comment-note=x", content_type="multipart/form-data"
+    )
+    assert page.status_code == 400
+    assert not issue.events.filter(kind="commented").exists()
