@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from dispatch.api import CodeFilter
 from dispatch.models import within_q
 from durable.idempotency import idempotent
-from issues.api import ERRORS
+from issues.api import ERRORS, WRITE_ERRORS
 
 from .models import DiaryEntry
 from .serializers import DiaryEntryCreateSerializer, DiaryEntrySerializer
@@ -51,7 +51,7 @@ class DiaryFilter(django_filters.FilterSet):
     list=extend_schema(responses={200: DiaryEntrySerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: DiaryEntrySerializer, **ERRORS}),
     create=extend_schema(
-        request=DiaryEntryCreateSerializer, responses={201: DiaryEntrySerializer, **ERRORS}
+        request=DiaryEntryCreateSerializer, responses={201: DiaryEntrySerializer, **WRITE_ERRORS}
     ),
 )
 class DiaryEntryViewSet(

@@ -66,8 +66,15 @@ ERRORS = {
     403: OpenApiResponse(DETAIL, description="Visible, but beyond the caller's rights."),
     404: OpenApiResponse(DETAIL, description="No such issue in the caller's jurisdiction."),
 }
-TRANSITION_ERRORS = {
+# What a write may also answer: a body DRF cannot parse as any of its media types (415),
+# and an Idempotency-Key reused for another request (422).
+WRITE_ERRORS = {
     **ERRORS,
+    415: OpenApiResponse(DETAIL, description="A body of a media type the API does not read."),
+    422: KEY_REUSED_RESPONSE,
+}
+TRANSITION_ERRORS = {
+    **WRITE_ERRORS,
     409: OpenApiResponse(
         DETAIL, description="Does not fit the issue's state, or `version` is stale."
     ),
@@ -115,7 +122,7 @@ class TokenView(ObtainAuthToken):
 def transition(serializer_class, description: str):
     return extend_schema(
         request=serializer_class,
-        responses={200: IssueSerializer, **TRANSITION_ERRORS, 422: KEY_REUSED_RESPONSE},
+        responses={200: IssueSerializer, **TRANSITION_ERRORS},
         description=description,
         filters=False,
         parameters=[HEADER_PARAMETER],
@@ -135,7 +142,9 @@ def transition(serializer_class, description: str):
         ],
     ),
     retrieve=extend_schema(responses={200: IssueSerializer, **ERRORS}),
-    create=extend_schema(request=IssueCreateSerializer, responses={201: IssueSerializer, **ERRORS}),
+    create=extend_schema(
+        request=IssueCreateSerializer, responses={201: IssueSerializer, **WRITE_ERRORS}
+    ),
 )
 class IssueViewSet(
     mixins.ListModelMixin,
