@@ -24,9 +24,9 @@ from common.tables import attachment
 from dispatch.models import Department, Division, Tier
 from dispatch.services import jurisdiction
 
+from .forms import PAGE_ACTIONS
 from .models import Category, Issue, IssueEvent
 from .tables import issue_table
-from .views import PAGE_ACTIONS
 
 
 class NotFoundOutside:

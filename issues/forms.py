@@ -3,13 +3,15 @@ claim board and the admin's actions (the API has its serializers). And the list 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Department, Posting, Tier
 
+from . import services
 from .models import PUBLIC_DESCRIPTION_MAX_LENGTH, EscalationReason, Issue, Rating
 from .services import MANUAL_ESCALATION_REASONS
 
@@ -135,3 +137,87 @@ class PublishForm(ActionForm):
             "text": self.cleaned_data["public_description"],
             "version": self.cleaned_data["version"],
         }
+
+
+class PageAction(NamedTuple):
+    form: type[ActionForm]
+    service: Callable
+    title: str
+    submit: str
+    done: str
+
+
+# The form and service of every action of issues.rules but resolving on the spot (part of the diary), in the order
+# the page lists them; each user sees exactly those allowed_actions() grants now.
+PAGE_ACTIONS = {
+    "resolve": PageAction(
+        ResolveForm,
+        services.resolve_issue,
+        _("Resolve"),
+        _("Mark resolved"),
+        _("The issue is resolved."),
+    ),
+    "escalate": PageAction(
+        EscalateForm,
+        services.escalate_issue,
+        _("Escalate one tier up"),
+        _("Escalate"),
+        _("The issue was escalated."),
+    ),
+    "assign": PageAction(
+        AssignForm,
+        services.assign_issue,
+        _("Assign to a department"),
+        _("Assign"),
+        _("The issue was assigned."),
+    ),
+    "claim": PageAction(
+        ClaimForm,
+        services.claim_issue,
+        _("Claim"),
+        _("Claim this issue"),
+        _("You claimed the issue."),
+    ),
+    "return": PageAction(
+        ReturnForm,
+        services.return_issue,
+        _("Return one tier down"),
+        _("Return"),
+        _("The issue was returned."),
+    ),
+    "reopen": PageAction(
+        ReopenForm,
+        services.reopen_issue,
+        _("Reopen"),
+        _("Reopen"),
+        _("The issue is reopened."),
+    ),
+    "supervise": PageAction(
+        SuperviseForm,
+        services.supervise_issue,
+        _("Put under supervision"),
+        _("Supervise"),
+        _("The issue is under supervision."),
+    ),
+    "feedback": PageAction(
+        FeedbackForm,
+        services.record_feedback,
+        _("Record the reporter's feedback"),
+        _("Record feedback"),
+        _("The feedback was recorded."),
+    ),
+    "comment": PageAction(
+        CommentForm,
+        services.comment_issue,
+        _("Comment"),
+        _("Add comment"),
+        _("Your comment was added."),
+    ),
+    "publish": PageAction(
+        PublishForm,
+        services.set_public_description,
+        _("Edit what the public reads"),
+        _("Save public description"),
+        _("The public description was saved."),
+    ),
+}

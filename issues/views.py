@@ -4,9 +4,6 @@ form, calls its service and goes back to the page it came from (a safe `next`)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,116 +13,22 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.forms import add_service_errors, safe_next
 from dispatch.models import Department, Posting, Tier
 
-from . import services
 from .forms import (
-    ActionForm,
+    PAGE_ACTIONS,
     AssignForm,
-    ClaimForm,
-    CommentForm,
-    EscalateForm,
-    FeedbackForm,
     IssueFilterForm,
-    PublishForm,
-    ReopenForm,
     ResolveForm,
-    ReturnForm,
-    SuperviseForm,
 )
 from .models import EscalationReason, Issue
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
-
-
-class PageAction(NamedTuple):
-    form: type[ActionForm]
-    service: Callable
-    title: str
-    submit: str
-    done: str
-
-
-# Every action of issues.rules but resolving on the spot (part of the diary), in the order
-# the page lists them; each user sees exactly those allowed_actions() grants now.
-PAGE_ACTIONS = {
-    "resolve": PageAction(
-        ResolveForm,
-        services.resolve_issue,
-        _("Resolve"),
-        _("Mark resolved"),
-        _("The issue is resolved."),
-    ),
-    "escalate": PageAction(
-        EscalateForm,
-        services.escalate_issue,
-        _("Escalate one tier up"),
-        _("Escalate"),
-        _("The issue was escalated."),
-    ),
-    "assign": PageAction(
-        AssignForm,
-        services.assign_issue,
-        _("Assign to a department"),
-        _("Assign"),
-        _("The issue was assigned."),
-    ),
-    "claim": PageAction(
-        ClaimForm,
-        services.claim_issue,
-        _("Claim"),
-        _("Claim this issue"),
-        _("You claimed the issue."),
-    ),
-    "return": PageAction(
-        ReturnForm,
-        services.return_issue,
-        _("Return one tier down"),
-        _("Return"),
-        _("The issue was returned."),
-    ),
-    "reopen": PageAction(
-        ReopenForm,
-        services.reopen_issue,
-        _("Reopen"),
-        _("Reopen"),
-        _("The issue is reopened."),
-    ),
-    "supervise": PageAction(
-        SuperviseForm,
-        services.supervise_issue,
-        _("Put under supervision"),
-        _("Supervise"),
-        _("The issue is under supervision."),
-    ),
-    "feedback": PageAction(
-        FeedbackForm,
-        services.record_feedback,
-        _("Record the reporter's feedback"),
-        _("Record feedback"),
-        _("The feedback was recorded."),
-    ),
-    "comment": PageAction(
-        CommentForm,
-        services.comment_issue,
-        _("Comment"),
-        _("Add comment"),
-        _("Your comment was added."),
-    ),
-    "publish": PageAction(
-        PublishForm,
-        services.set_public_description,
-        _("Edit what the public reads"),
-        _("Save public description"),
-        _("The public description was saved."),
-    ),
-}
 
 
 def _load(request, pk: int) -> Issue:

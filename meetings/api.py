@@ -13,6 +13,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common.weeks import parse_week
 from dispatch.api import CodeFilter
 from issues.api import ERRORS, TRANSITION_ERRORS
 
@@ -75,7 +76,7 @@ class CloseSerializer(serializers.Serializer):
 
 def validate_week(value: str) -> None:
     try:
-        services.parse_week(value)
+        parse_week(value)
     except ValidationError:
         raise ValidationError(_("Write an ISO week as 2026-W48.")) from None
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import NotFound, NotPermitted, TransitionError
-from common.weeks import current_week, parse_week, week_of  # noqa: F401 - part of this API
+from common.weeks import current_week, parse_week
 from dispatch.models import PREFIX_LENGTH, Department, Division, Membership, Tier
 from dispatch.services import jurisdiction
 from issues import rules

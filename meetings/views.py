@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError, http_status
 from common.forms import add_service_errors
 from common.tables import Table, attachment
+from common.weeks import current_week
 from dispatch.models import Department
 from dispatch.services import display_name, jurisdiction
 
@@ -49,7 +50,7 @@ def meeting_list(request):
     return render(
         request,
         "meetings/list.html",
-        {"meetings": meetings, "week": services.current_week(), "to_convene": to_convene},
+        {"meetings": meetings, "week": current_week(), "to_convene": to_convene},
     )
 
 
@@ -66,7 +67,7 @@ def meeting_convene(request):
         messages.error(request, gettext("Only the town's office convenes its meeting."))
         return redirect("meetings:list")
     try:
-        meeting = services.convene_meeting(town=code, week=services.current_week())
+        meeting = services.convene_meeting(town=code, week=current_week())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("meetings:list")

@@ -11,7 +11,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from openpyxl import load_workbook
 
 from common.tables import Table, write_csv, write_xlsx
-from meetings.services import convene_meeting, current_week
+from common.weeks import current_week
+from meetings.services import convene_meeting
 
 from ..issues.offices import issue_at_town, issue_at_village
 

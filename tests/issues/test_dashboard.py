@@ -9,8 +9,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from common.weeks import current_week
 from issues.models import Issue
-from meetings.services import convene_meeting, current_week
+from meetings.services import convene_meeting
 
 from ..factories import division
 from .offices import category, issue_at_town, issue_at_village

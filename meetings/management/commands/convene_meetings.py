@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from meetings.services import convene_meetings, parse_week
+from common.weeks import parse_week
+from meetings.services import convene_meetings
 
 
 class Command(BaseCommand):
