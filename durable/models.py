@@ -22,6 +22,11 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # The id of the request that queued the task, carried into the task's log lines even when
+    # the drain publishes it later. A database default, so adding it locks nothing for long.
+    request_id = models.CharField(
+        _("request id"), max_length=64, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("outbox message")

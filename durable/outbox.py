@@ -25,6 +25,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common import requestid
+
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -40,11 +42,16 @@ def enqueue_on_commit(task, *args) -> None:
     """Queue `task(*args)` once the current transaction commits (at once outside one).
 
     The arguments must be JSON: ids and plain values, as every task here takes."""
-    message = OutboxMessage.objects.create(task=task.name, args=list(args))
-    transaction.on_commit(partial(_publish_after_commit, message.pk, task.name, list(args)))
+    request_id = requestid.get()
+    message = OutboxMessage.objects.create(task=task.name, args=list(args), request_id=request_id)
+    transaction.on_commit(
+        partial(_publish_after_commit, message.pk, task.name, list(args), request_id)
+    )
 
 
-def publish(name: str, args: list, kwargs: dict | None = None) -> str | None:
+def publish(
+    name: str, args: list, kwargs: dict | None = None, *, request_id: str = ""
+) -> str | None:
     """Hand one task to the broker. None when it took it, else the error as text.
 
     The retry policy is short (settings.SANBUFU_PUBLISH_RETRY_POLICY) because a request is
@@ -64,12 +71,12 @@ def publish(name: str, args: list, kwargs: dict | None = None) -> str | None:
     return None
 
 
-def _publish_after_commit(pk: int, name: str, args: list) -> None:
+def _publish_after_commit(pk: int, name: str, args: list, request_id: str = "") -> None:
     broker = str(current_app.conf.broker_url)
     if time.monotonic() < _paused.get(broker, 0.0):
         error = "not tried: the broker failed a moment ago"
     else:
-        error = publish(name, args)
+        error = publish(name, args, request_id=request_id)
         if error is not None:
             _paused[broker] = time.monotonic() + settings.SANBUFU_PUBLISH_PAUSE
     try:
@@ -103,7 +110,7 @@ def drain_outbox(*, batch_size: int = 500) -> int:
             rows = list(rows[:batch_size])
             done, failed = [], False
             for row in rows:
-                error = publish(row.task, row.args, row.kwargs)
+                error = publish(row.task, row.args, row.kwargs, request_id=row.request_id)
                 if error is not None:
                     OutboxMessage.objects.filter(pk=row.pk).update(
                         attempts=F("attempts") + 1, last_error=error

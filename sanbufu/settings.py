@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -87,10 +88,13 @@ INSTALLED_APPS = [
     "diaries",
     "integrations",
     "durable",
+    "ops",
     "sanbufu",
 ]
 
 MIDDLEWARE = [
+    # First: the request id, request metrics, and the probes and /metrics (ops.middleware).
+    "ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -310,6 +314,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Worker and beat log through LOGGING below (JSON lines in production), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Every hour, move each unresolved issue past its tier's deadline one tier up.
     "escalate-overdue-hourly": {
@@ -420,9 +426,54 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Operations: probes, metrics, logs, error reports (ops/) ------------------------------------
+# /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>`, or one whose
+# address lies in METRICS_ALLOWED_NETWORKS (comma-separated, e.g. 10.0.0.0/8); no one else.
+SANBUFU_METRICS_TOKEN = env_str("METRICS_TOKEN")
+try:
+    SANBUFU_METRICS_NETWORKS = [
+        ip_network(n, strict=False) for n in env_list("METRICS_ALLOWED_NETWORKS", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+# The domain gauges (issues open and overdue by tier, ...) are computed at most this often.
+SANBUFU_METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 30)
+# /readyz calls beat silent when the overdue sweep (every five minutes) has not finished for
+# two of its periods, and waits this long for a worker's answer to its ping.
+SANBUFU_BEAT_SILENT_AFTER = env_int("BEAT_SILENT_AFTER", 2 * 5 * 60)
+SANBUFU_WORKER_PING_TIMEOUT = 1.0
+# Log lines: plain text (the development default) or one JSON object per line (LOG_FORMAT=json),
+# each with the id of the request or task it was written for.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# Error reports to Sentry (web, worker and beat) when SENTRY_DSN is set; nothing otherwise.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+    )

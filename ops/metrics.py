@@ -1,0 +1,235 @@
+"""Prometheus metrics: requests, SQL statements and Celery tasks counted as they happen, and
+the domain's gauges computed when scraped.
+
+The domain gauges read the issue table and its neighbours with one grouped query each, and
+the whole set is cached for SANBUFU_METRICS_CACHE_SECONDS, so a scrape costs a handful of
+queries at most and none while the cache holds: never a scan per scrape.
+
+A gauge is a function returning its samples ({labels: value}) plus a line in DOMAIN_GAUGES.
+
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn's and Celery's worker processes), each process
+writes its counters to files there and a scrape adds them up (prometheus_client's
+multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+REQUESTS = Counter(
+    "sanbufu_http_requests", "HTTP requests answered.", ["method", "route", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "sanbufu_http_request_duration_seconds", "Time to answer an HTTP request.", ["method", "route"]
+)
+REQUEST_QUERIES = Histogram(
+    "sanbufu_http_request_queries",
+    "SQL statements run to answer one HTTP request.",
+    ["route"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+QUERIES = Counter("sanbufu_db_queries", "SQL statements run (web and workers).", ["vendor"])
+TASKS = Counter("sanbufu_celery_tasks", "Celery tasks run, by outcome.", ["task", "state"])
+TASK_SECONDS = Histogram(
+    "sanbufu_celery_task_duration_seconds",
+    "Time a Celery task ran.",
+    ["task"],
+    buckets=(0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800),
+)
+
+SWEEP_TASK = "issues.tasks.escalate_overdue_task"
+
+
+# --- Domain gauges -----------------------------------------------------------------------------
+
+Samples = dict[tuple[str, ...], float]
+
+
+@dataclass(frozen=True)
+class DomainGauge:
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    read: Callable[[datetime], Samples]
+
+
+def _issues_by_tier(now: datetime, *, overdue: bool) -> Samples:
+    from dispatch.models import TIERS
+    from issues.models import Issue
+
+    rows = Issue.objects.unresolved()
+    if overdue:
+        rows = rows.filter(due_at__lt=now)
+    counts = dict(rows.order_by().values_list("tier").annotate(n=Count("id")))
+    return {(tier,): counts.get(tier, 0) for tier in TIERS}
+
+
+def open_issues(now: datetime) -> Samples:
+    return _issues_by_tier(now, overdue=False)
+
+
+def overdue_issues(now: datetime) -> Samples:
+    return _issues_by_tier(now, overdue=True)
+
+
+def _sweep_run():
+    from .models import TaskRun
+
+    return TaskRun.objects.filter(task=SWEEP_TASK).first()
+
+
+def sweep_last_duration(now: datetime) -> Samples:
+    run = _sweep_run()
+    return {(): run.duration} if run else {}
+
+
+def sweep_last_moved(now: datetime) -> Samples:
+    run = _sweep_run()
+    if run is None or not isinstance(run.result, dict):
+        return {}
+    return {(): sum(int(n) for n in run.result.values())}
+
+
+def sweep_last_finished(now: datetime) -> Samples:
+    run = _sweep_run()
+    return {(): run.finished_at.timestamp()} if run else {}
+
+
+def webhook_deliveries_failed(now: datetime) -> Samples:
+    from integrations.models import WebhookDelivery
+
+    return {(): WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()}
+
+
+def outbox_waiting(now: datetime) -> Samples:
+    from durable.models import OutboxMessage
+
+    return {(): OutboxMessage.objects.count()}
+
+
+DOMAIN_GAUGES = [
+    DomainGauge("sanbufu_issues_open", "Unresolved issues, by tier.", ("tier",), open_issues),
+    DomainGauge(
+        "sanbufu_issues_overdue",
+        "Unresolved issues past their tier's deadline, by tier.",
+        ("tier",),
+        overdue_issues,
+    ),
+    DomainGauge(
+        "sanbufu_sweep_last_duration_seconds",
+        "How long the overdue sweep's last run took.",
+        (),
+        sweep_last_duration,
+    ),
+    DomainGauge(
+        "sanbufu_sweep_last_moved_issues",
+        "Issues the overdue sweep's last run moved up a tier or put under supervision.",
+        (),
+        sweep_last_moved,
+    ),
+    DomainGauge(
+        "sanbufu_sweep_last_finished_timestamp_seconds",
+        "When the overdue sweep last finished (Unix time).",
+        (),
+        sweep_last_finished,
+    ),
+    DomainGauge(
+        "sanbufu_webhook_deliveries_failed",
+        "Webhook deliveries that failed for good (retries used up).",
+        (),
+        webhook_deliveries_failed,
+    ),
+    DomainGauge(
+        "sanbufu_outbox_messages",
+        "Tasks waiting in the outbox for the broker.",
+        (),
+        outbox_waiting,
+    ),
+]
+
+_CACHE_KEY = "ops:domain-gauges"
+
+
+def domain_samples() -> dict[str, list[tuple[list[str], float]]]:
+    """Every domain gauge's samples, from the cache or computed once for all scrapers."""
+    samples = cache.get(_CACHE_KEY)
+    if samples is None:
+        now = timezone.now()
+        samples = {
+            g.name: [(list(labels), float(v)) for labels, v in g.read(now).items()]
+            for g in DOMAIN_GAUGES
+        }
+        cache.set(_CACHE_KEY, samples, settings.SANBUFU_METRICS_CACHE_SECONDS)
+    return samples
+
+
+class DomainCollector:
+    def collect(self):
+        samples = domain_samples()
+        for gauge in DOMAIN_GAUGES:
+            family = GaugeMetricFamily(gauge.name, gauge.documentation, labels=gauge.labels)
+            for labels, value in samples.get(gauge.name, []):
+                family.add_metric(labels, value)
+            yield family
+
+
+# --- The endpoint ------------------------------------------------------------------------------
+
+
+def exposition() -> bytes:
+    """What a scrape shows: this process's counters and histograms (in multiprocess mode,
+    every process's, added up), then the domain gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted)
+    else:
+        counted = REGISTRY
+    domain = CollectorRegistry(auto_describe=False)
+    domain.register(DomainCollector())
+    return generate_latest(counted) + generate_latest(domain)
+
+
+def allowed(request: HttpRequest) -> bool:
+    """A scraper sending `Authorization: Bearer <METRICS_TOKEN>`, or one whose address lies in
+    METRICS_ALLOWED_NETWORKS."""
+    token = settings.SANBUFU_METRICS_TOKEN
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip(), token):
+        return True
+    from ipaddress import ip_address
+
+    try:
+        address = ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.SANBUFU_METRICS_NETWORKS)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not allowed(request):
+        response = HttpResponse("Forbidden.\n", status=403, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    response["Cache-Control"] = "no-store"
+    return response
