@@ -55,12 +55,15 @@ def publish(
     """Hand one task to the broker. None when it took it, else the error as text.
 
     The retry policy is short (settings.SANBUFU_PUBLISH_RETRY_POLICY) because a request is
-    waiting; a longer wait belongs to the drain, which retries every minute.
+    waiting; a longer wait belongs to the drain, which retries every minute. `request_id`
+    goes with the message as a header, so the task's log lines name the request that queued
+    it.
     """
     try:
         current_app.tasks[name].apply_async(
             args=args,
             kwargs=kwargs or {},
+            headers={"request_id": request_id} if request_id else None,
             retry=True,
             retry_policy=settings.SANBUFU_PUBLISH_RETRY_POLICY,
         )

@@ -5,7 +5,8 @@ The domain gauges read the issue table and its neighbours with one grouped query
 the whole set is cached for SANBUFU_METRICS_CACHE_SECONDS, so a scrape costs a handful of
 queries at most and none while the cache holds: never a scan per scrape.
 
-A gauge is a function returning its samples ({labels: value}) plus a line in DOMAIN_GAUGES.
+A gauge is a function of a Scrape returning its samples ({labels: value}), plus a line in
+DOMAIN_GAUGES.
 
 With PROMETHEUS_MULTIPROC_DIR set (gunicorn's and Celery's worker processes), each process
 writes its counters to files there and a scrape adds them up (prometheus_client's
@@ -18,6 +19,7 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 from django.conf import settings
@@ -65,12 +67,25 @@ SWEEP_TASK = "issues.tasks.escalate_overdue_task"
 Samples = dict[tuple[str, ...], float]
 
 
+class Scrape:
+    """What the gauges of one computation share: the moment, and rows several gauges read."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    @cached_property
+    def sweep_run(self):
+        from .models import TaskRun
+
+        return TaskRun.objects.filter(task=SWEEP_TASK).first()
+
+
 @dataclass(frozen=True)
 class DomainGauge:
     name: str
     documentation: str
     labels: tuple[str, ...]
-    read: Callable[[datetime], Samples]
+    read: Callable[[Scrape], Samples]
 
 
 def _issues_by_tier(now: datetime, *, overdue: bool) -> Samples:
@@ -84,44 +99,38 @@ def _issues_by_tier(now: datetime, *, overdue: bool) -> Samples:
     return {(tier,): counts.get(tier, 0) for tier in TIERS}
 
 
-def open_issues(now: datetime) -> Samples:
-    return _issues_by_tier(now, overdue=False)
+def open_issues(scrape: Scrape) -> Samples:
+    return _issues_by_tier(scrape.now, overdue=False)
 
 
-def overdue_issues(now: datetime) -> Samples:
-    return _issues_by_tier(now, overdue=True)
+def overdue_issues(scrape: Scrape) -> Samples:
+    return _issues_by_tier(scrape.now, overdue=True)
 
 
-def _sweep_run():
-    from .models import TaskRun
-
-    return TaskRun.objects.filter(task=SWEEP_TASK).first()
-
-
-def sweep_last_duration(now: datetime) -> Samples:
-    run = _sweep_run()
+def sweep_last_duration(scrape: Scrape) -> Samples:
+    run = scrape.sweep_run
     return {(): run.duration} if run else {}
 
 
-def sweep_last_moved(now: datetime) -> Samples:
-    run = _sweep_run()
+def sweep_last_moved(scrape: Scrape) -> Samples:
+    run = scrape.sweep_run
     if run is None or not isinstance(run.result, dict):
         return {}
     return {(): sum(int(n) for n in run.result.values())}
 
 
-def sweep_last_finished(now: datetime) -> Samples:
-    run = _sweep_run()
+def sweep_last_finished(scrape: Scrape) -> Samples:
+    run = scrape.sweep_run
     return {(): run.finished_at.timestamp()} if run else {}
 
 
-def webhook_deliveries_failed(now: datetime) -> Samples:
+def webhook_deliveries_failed(scrape: Scrape) -> Samples:
     from integrations.models import WebhookDelivery
 
     return {(): WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()}
 
 
-def outbox_waiting(now: datetime) -> Samples:
+def outbox_waiting(scrape: Scrape) -> Samples:
     from durable.models import OutboxMessage
 
     return {(): OutboxMessage.objects.count()}
@@ -174,9 +183,9 @@ def domain_samples() -> dict[str, list[tuple[list[str], float]]]:
     """Every domain gauge's samples, from the cache or computed once for all scrapers."""
     samples = cache.get(_CACHE_KEY)
     if samples is None:
-        now = timezone.now()
+        scrape = Scrape()
         samples = {
-            g.name: [(list(labels), float(v)) for labels, v in g.read(now).items()]
+            g.name: [(list(labels), float(v)) for labels, v in g.read(scrape).items()]
             for g in DOMAIN_GAUGES
         }
         cache.set(_CACHE_KEY, samples, settings.SANBUFU_METRICS_CACHE_SECONDS)

@@ -16,6 +16,7 @@ from celery import signals as celery_signals
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.utils import timezone
 
 from common import requestid
@@ -53,7 +54,7 @@ def _counting_wrapper(vendor: str):
     return wrapper
 
 
-@connection_created.connect
+@receiver(connection_created)
 def _count_statements(sender, connection, **kwargs):
     connection.execute_wrappers.append(_counting_wrapper(connection.vendor))
 
