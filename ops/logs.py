@@ -25,6 +25,8 @@ class JsonFormatter(_JsonFormatter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("fmt", "{asctime}{levelname}{name}{message}{request_id}")
         kwargs.setdefault("style", "{")
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}
+        )
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)

@@ -30,10 +30,7 @@ class RequestMiddleware:
         token = requestid.current.set(request_id)
         try:
             endpoint = ENDPOINTS.get(request.path_info)
-            if endpoint is not None:
-                response = endpoint(request)
-            else:
-                response = self._counted(request)
+            response = endpoint(request) if endpoint is not None else self._counted(request)
             response["X-Request-ID"] = request_id
             return response
         finally:

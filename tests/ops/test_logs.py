@@ -31,9 +31,7 @@ def task_lines(worker, request_id: str) -> list[dict]:
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_a_requests_id_appears_in_the_log_lines_of_the_tasks_it_queued(
-    json_worker, village_cadre
-):
+def test_a_requests_id_appears_in_the_log_lines_of_the_tasks_it_queued(json_worker, village_cadre):
     issue = IssueFactory(actor=village_cadre)
     api = APIClient()
     api.force_authenticate(village_cadre)

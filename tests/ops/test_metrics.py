@@ -76,9 +76,9 @@ def build_data_set():
     bulk_issues(4, due_at=now - timedelta(minutes=5), tier="town", category=water)
     bulk_issues(1, due_at=now + timedelta(days=9), tier="county", category=water)
     bulk_issues(1, due_at=now - timedelta(days=9), tier="village", category=water)
-    Issue.objects.filter(title="批量问题0", tier="village", due_at__lt=now - timedelta(days=1)).update(
-        status=Issue.Status.RESOLVED, resolved_at=now, resolved_tier="village"
-    )
+    Issue.objects.filter(
+        title="批量问题0", tier="village", due_at__lt=now - timedelta(days=1)
+    ).update(status=Issue.Status.RESOLVED, resolved_at=now, resolved_tier="village")
     integration, _ = create_integration(name="市民热线")
     subscription = WebhookSubscription.objects.create(
         integration=integration, target_url="https://hooks.example.org/", secret="s"
