@@ -205,14 +205,18 @@ class DomainCollector:
 # --- The endpoint ------------------------------------------------------------------------------
 
 
-def exposition() -> bytes:
-    """What a scrape shows: this process's counters and histograms (in multiprocess mode,
-    every process's, added up), then the domain gauges."""
+def counted_registry() -> CollectorRegistry:
+    """This process's counters and histograms; in multiprocess mode every process's, added up."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)
-    else:
-        counted = REGISTRY
+        return counted
+    return REGISTRY
+
+
+def exposition() -> bytes:
+    """What a scrape shows: the counted metrics, then the domain gauges."""
+    counted = counted_registry()
     domain = CollectorRegistry(auto_describe=False)
     domain.register(DomainCollector())
     return generate_latest(counted) + generate_latest(domain)

@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils import timezone
+from prometheus_client import start_http_server
 
 from common import requestid
 
@@ -111,6 +112,19 @@ def _task_finished(task_id=None, task=None, retval=None, state=None, **kwargs):
     finally:
         with suppress(ValueError):  # set in another context: nothing of ours to undo
             requestid.current.reset(token)  # type: ignore[arg-type]
+
+
+@celery_signals.worker_ready.connect
+def _serve_worker_metrics(**kwargs):
+    if settings.SANBUFU_WORKER_METRICS_PORT:
+        serve_worker_metrics(settings.SANBUFU_WORKER_METRICS_PORT)
+
+
+def serve_worker_metrics(port: int):
+    """The worker's counters (its tasks, their SQL) over HTTP on `port`, for Prometheus; in
+    multiprocess mode the pool's processes added up. Returns the server."""
+    server, _thread = start_http_server(port, registry=metrics.counted_registry())
+    return server
 
 
 def scheduled_tasks() -> set[str]:

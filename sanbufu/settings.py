@@ -442,6 +442,8 @@ SANBUFU_METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 30)
 # two of its periods, and waits this long for a worker's answer to its ping.
 SANBUFU_BEAT_SILENT_AFTER = env_int("BEAT_SILENT_AFTER", 2 * 5 * 60)
 SANBUFU_WORKER_PING_TIMEOUT = 1.0
+# A Celery worker serves its task metrics on this port (0: not at all; compose: 9808).
+SANBUFU_WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
 # Log lines: plain text (the development default) or one JSON object per line (LOG_FORMAT=json),
 # each with the id of the request or task it was written for.
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
