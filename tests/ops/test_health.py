@@ -108,3 +108,14 @@ def test_readyz_is_200_when_all_is_well(client, json_worker):
         "county": 0,
         "city": 0,
     }
+
+
+def test_the_health_command_fails_while_beat_is_silent(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    recent_sweep(timedelta(minutes=30))
+    with pytest.raises(CommandError, match="failing: beat"):
+        call_command("health", "database", "beat")
+    TaskRun.objects.update(finished_at=timezone.now())
+    call_command("health", "database", "beat")
+    assert '"status": "ok"' in capsys.readouterr().out

@@ -157,3 +157,21 @@ def test_metrics_cost_a_fixed_number_of_queries(client, django_assert_num_querie
     # While the cache holds, a scrape asks the database nothing.
     with django_assert_num_queries(0):
         scrape(client)
+
+
+def test_a_worker_serves_its_task_metrics_over_http():
+    import urllib.request
+
+    from ops.signals import serve_worker_metrics
+
+    escalate_overdue_task.apply()
+    server = serve_worker_metrics(0)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    families = {f.name for f in text_string_to_metric_families(text)}
+    assert {"sanbufu_celery_tasks", "sanbufu_celery_task_duration_seconds"} <= families
+    assert "sanbufu_issues_open" not in families  # the domain gauges are the web's
