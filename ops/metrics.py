@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from ipaddress import ip_address
 
 from django.conf import settings
 from django.core.cache import cache
@@ -229,8 +230,6 @@ def allowed(request: HttpRequest) -> bool:
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip(), token):
         return True
-    from ipaddress import ip_address
-
     try:
         address = ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
