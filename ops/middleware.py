@@ -5,6 +5,7 @@ address over plain HTTP."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,8 @@ from common import requestid
 
 from . import health, metrics
 from .signals import count_queries
+
+logger = logging.getLogger("sanbufu.requests")
 
 ENDPOINTS = {
     "/healthz": health.healthz,
@@ -40,9 +43,26 @@ class RequestMiddleware:
         started = time.monotonic()
         with count_queries() as queries:
             response = self.get_response(request)
+        seconds = time.monotonic() - started
         match = getattr(request, "resolver_match", None)
         route = match.route if match is not None else "<unmatched>"
         metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        metrics.REQUEST_SECONDS.labels(request.method, route).observe(time.monotonic() - started)
+        metrics.REQUEST_SECONDS.labels(request.method, route).observe(seconds)
         metrics.REQUEST_QUERIES.labels(route).observe(queries[0])
+        # The access log, one line per request, in the same format as every other line.
+        logger.info(
+            "%s %s %s in %.3f s",
+            request.method,
+            request.path,
+            response.status_code,
+            seconds,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "seconds": round(seconds, 4),
+                "queries": queries[0],
+            },
+        )
         return response

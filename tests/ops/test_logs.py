@@ -83,6 +83,16 @@ def test_a_request_id_sent_by_the_proxy_is_kept_only_when_plausible(client, db):
     assert len(replaced) == 32 and "\n" not in replaced
 
 
+def test_each_request_writes_one_access_line_with_its_id(client, village_cadre, caplog):
+    client.force_login(village_cadre)
+    caplog.set_level(logging.INFO)
+    response = client.get("/", HTTP_X_REQUEST_ID="req-access-0001")
+    (line,) = [r for r in caplog.records if r.name == "sanbufu.requests"]
+    assert line.request_id == response["X-Request-ID"] == "req-access-0001"
+    assert (line.method, line.path, line.route, line.status) == ("GET", "/", "", 200)
+    assert line.queries > 0
+
+
 def test_the_sweep_logs_one_summary_line_per_run(db, caplog):
     caplog.set_level(logging.INFO)
     escalate_overdue_task.apply()
