@@ -75,10 +75,15 @@ class Scrape:
         self.now = timezone.now()
 
     @cached_property
-    def sweep_run(self):
+    def task_runs(self) -> dict:
+        """The last run of each scheduled task (a handful of rows)."""
         from .models import TaskRun
 
-        return TaskRun.objects.filter(task=SWEEP_TASK).first()
+        return {run.task: run for run in TaskRun.objects.all()}
+
+    @property
+    def sweep_run(self):
+        return self.task_runs.get(SWEEP_TASK)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,16 @@ def sweep_last_finished(scrape: Scrape) -> Samples:
     return {(): run.finished_at.timestamp()} if run else {}
 
 
+def scheduled_task_failed(scrape: Scrape) -> Samples:
+    return {
+        (task,): float(run.state == run.State.FAILURE) for task, run in scrape.task_runs.items()
+    }
+
+
+def scheduled_task_last_finished(scrape: Scrape) -> Samples:
+    return {(task,): run.finished_at.timestamp() for task, run in scrape.task_runs.items()}
+
+
 def webhook_deliveries_failed(scrape: Scrape) -> Samples:
     from integrations.models import WebhookDelivery
 
@@ -162,6 +177,18 @@ DOMAIN_GAUGES = [
         "When the overdue sweep last finished (Unix time).",
         (),
         sweep_last_finished,
+    ),
+    DomainGauge(
+        "sanbufu_scheduled_task_last_failed",
+        "1 when a scheduled task's last run failed (the sweep, the Monday convening, ...).",
+        ("task",),
+        scheduled_task_failed,
+    ),
+    DomainGauge(
+        "sanbufu_scheduled_task_last_finished_timestamp_seconds",
+        "When each scheduled task last finished (Unix time).",
+        ("task",),
+        scheduled_task_last_finished,
     ),
     DomainGauge(
         "sanbufu_webhook_deliveries_failed",

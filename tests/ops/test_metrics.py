@@ -15,6 +15,7 @@ from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import create_integration
 from issues.models import Issue, IssueEvent
 from issues.tasks import escalate_overdue_task
+from meetings.tasks import convene_meetings_task
 from ops.metrics import SWEEP_TASK
 from ops.models import TaskRun
 
@@ -64,13 +65,15 @@ def test_metrics_answer_a_scraper_from_an_allowed_network(client, settings):
 
 
 def build_data_set():
-    """Two town issues overdue, swept to the county (the sweep's last run: 2 moved); then
+    """Two town issues overdue, swept to the county (the sweep's last run: 2 moved), a
+    convening that failed; then
     village 3 overdue + 2 in time, town 4 overdue, county 1 in time, one resolved village
     issue, and webhook deliveries: 2 failed, 1 delivered, 1 pending."""
     now = timezone.now()
     water = CategoryFactory(code="water")
     bulk_issues(2, due_at=now - timedelta(hours=1), tier="town", category=water)
     escalate_overdue_task.apply()
+    convene_meetings_task.apply(kwargs={"week": "no such week"})  # fails, and is recorded
     bulk_issues(3, due_at=now - timedelta(hours=2), tier="village", category=water)
     bulk_issues(2, due_at=now + timedelta(days=2), tier="village", category=water)
     bulk_issues(4, due_at=now - timedelta(minutes=5), tier="town", category=water)
@@ -117,6 +120,9 @@ def test_metrics_hold_the_domain_gauges(client):
     )
     assert samples[("sanbufu_webhook_deliveries_failed", ())] == 2
     assert samples[("sanbufu_outbox_messages", ())] >= 0
+    convening = ("task", "meetings.tasks.convene_meetings_task")
+    assert samples[("sanbufu_scheduled_task_last_failed", (("task", SWEEP_TASK),))] == 0
+    assert samples[("sanbufu_scheduled_task_last_failed", (convening,))] == 1
     task = ("task", SWEEP_TASK)
     assert samples[("sanbufu_celery_tasks_total", (("state", "success"), task))] >= 1
     assert samples[("sanbufu_celery_task_duration_seconds_count", (task,))] >= 1
