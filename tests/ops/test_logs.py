@@ -4,7 +4,6 @@ line per run; production writes JSON lines."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
@@ -115,20 +114,25 @@ def test_the_convening_logs_one_summary_line_per_run(db, caplog, town_office):
 def test_json_lines_carry_the_request_id_and_the_extra_fields():
     from common import requestid
 
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    logger = logging.getLogger("sanbufu.test-json")
-    logger.addHandler(handler)
-    logger.propagate = False
+    # The record as the console handler gets it: filtered, then formatted.
+    record = logging.getLogger("sanbufu.test-json").makeRecord(
+        "sanbufu.test-json",
+        logging.WARNING,
+        __file__,
+        1,
+        "接收 %s",
+        ("签收",),
+        None,
+        extra={"issue": 7},
+    )
     token = requestid.current.set("req-json-0001")
     try:
-        logger.warning("接收 %s", "签收", extra={"issue": 7})
+        assert RequestIdFilter().filter(record)
     finally:
         requestid.current.reset(token)
-        logger.removeHandler(handler)
-    line = json.loads(stream.getvalue())
+    text = JsonFormatter().format(record)
+    assert "\n" not in text
+    line = json.loads(text)
     assert line["message"] == "接收 签收"
     assert line["level"] == "WARNING" and line["logger"] == "sanbufu.test-json"
     assert line["request_id"] == "req-json-0001" and line["issue"] == 7
