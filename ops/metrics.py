@@ -19,13 +19,12 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from ipaddress import ip_address
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import (
@@ -81,6 +80,21 @@ class Scrape:
 
         return {run.task: run for run in TaskRun.objects.all()}
 
+    @cached_property
+    def issues_by_tier(self) -> dict[str, tuple[int, int]]:
+        """Unresolved and overdue issues at each tier, in one grouped query."""
+        from dispatch.models import TIERS
+        from issues.models import Issue
+
+        rows = (
+            Issue.objects.unresolved()
+            .order_by()
+            .values_list("tier")
+            .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=self.now)))
+        )
+        counts = {tier: (n, overdue) for tier, n, overdue in rows}
+        return {tier: counts.get(tier, (0, 0)) for tier in TIERS}
+
     @property
     def sweep_run(self):
         return self.task_runs.get(SWEEP_TASK)
@@ -94,23 +108,12 @@ class DomainGauge:
     read: Callable[[Scrape], Samples]
 
 
-def _issues_by_tier(now: datetime, *, overdue: bool) -> Samples:
-    from dispatch.models import TIERS
-    from issues.models import Issue
-
-    rows = Issue.objects.unresolved()
-    if overdue:
-        rows = rows.filter(due_at__lt=now)
-    counts = dict(rows.order_by().values_list("tier").annotate(n=Count("id")))
-    return {(tier,): counts.get(tier, 0) for tier in TIERS}
-
-
 def open_issues(scrape: Scrape) -> Samples:
-    return _issues_by_tier(scrape.now, overdue=False)
+    return {(tier,): n for tier, (n, _) in scrape.issues_by_tier.items()}
 
 
 def overdue_issues(scrape: Scrape) -> Samples:
-    return _issues_by_tier(scrape.now, overdue=True)
+    return {(tier,): overdue for tier, (_, overdue) in scrape.issues_by_tier.items()}
 
 
 def sweep_last_duration(scrape: Scrape) -> Samples:
