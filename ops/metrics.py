@@ -1,12 +1,13 @@
 """Prometheus metrics: requests, SQL statements and Celery tasks counted as they happen, and
 the domain's gauges computed when scraped.
 
-The domain gauges read the issue table and its neighbours with one grouped query each, and
-the whole set is cached for SANBUFU_METRICS_CACHE_SECONDS, so a scrape costs a handful of
-queries at most and none while the cache holds: never a scan per scrape.
+The domain gauges read the issue table and its neighbours with grouped queries (rows that
+several gauges need are read once per computation, on the Scrape), and the whole set is
+cached for SANBUFU_METRICS_CACHE_SECONDS, so a scrape costs a fixed handful of queries at
+most and none while the cache holds: never a scan per scrape.
 
 A gauge is a function of a Scrape returning its samples ({labels: value}), plus a line in
-DOMAIN_GAUGES.
+DOMAIN_GAUGES; a gauge over another app's table is one more query, whatever the data.
 
 With PROMETHEUS_MULTIPROC_DIR set (gunicorn's and Celery's worker processes), each process
 writes its counters to files there and a scrape adds them up (prometheus_client's
