@@ -324,9 +324,11 @@ class CategoryAdmin(admin.ModelAdmin):
         "code",
         "name_zh",
         "name_en",
+        "sort_order",
         "village_days",
         "town_days",
         "county_days",
         "city_days",
     ]
+    list_editable = ["sort_order"]
     search_fields = ["code", "name_zh", "name_en"]

@@ -35,10 +35,11 @@ from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempoten
 
 from . import services
 from .filters import IssueFilter
-from .models import Issue, IssueEvent
+from .models import Category, Issue, IssueEvent
 from .selectors import stats
 from .serializers import (
     AssignSerializer,
+    CategorySerializer,
     CommentSerializer,
     EscalateSerializer,
     EventSerializer,
@@ -127,6 +128,25 @@ def transition(serializer_class, description: str):
         filters=False,
         parameters=[HEADER_PARAMETER],
     )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CategorySerializer(many=True), 401: ERRORS[401]}),
+    retrieve=extend_schema(
+        responses={
+            200: CategorySerializer,
+            401: ERRORS[401],
+            404: OpenApiResponse(DETAIL, description="No category with this code."),
+        }
+    ),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The issue categories, in the order the forms offer them (`sort_order`, then `code`)."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
 
 
 @extend_schema_view(

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import (
@@ -42,11 +42,15 @@ class Category(models.Model):
     city_days = models.PositiveSmallIntegerField(
         _("city deadline (working days)"), null=True, blank=True
     )
+    # The order of the choices in every form: the office sets it; "other" comes last.
+    sort_order = models.PositiveSmallIntegerField(
+        _("sort order"), default=100, help_text=_("Smaller numbers come first in the choices.")
+    )
 
     class Meta:
         verbose_name = _("category")
         verbose_name_plural = _("categories")
-        ordering = ["code"]
+        ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
@@ -112,10 +116,10 @@ PUBLIC_DESCRIPTION_MAX_LENGTH = 1000
 
 class Issue(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        ASSIGNED = "assigned", _("assigned")
-        CLAIMED = "claimed", _("claimed")
-        RESOLVED = "resolved", _("resolved")
+        OPEN = "open", pgettext_lazy("issue status", "open")
+        ASSIGNED = "assigned", pgettext_lazy("issue status", "assigned")
+        CLAIMED = "claimed", pgettext_lazy("issue status", "claimed")
+        RESOLVED = "resolved", pgettext_lazy("issue status", "resolved")
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
