@@ -18,6 +18,11 @@ from dispatch.models import Department, Membership, Posting, Tier, ancestor_code
 from issues import services, sweep
 from issues.models import Category, Issue
 
+# Every demo login has this password; their addresses are in a domain that cannot exist
+# (RFC 2606), which is also how the login page finds them when DEBUG is on.
+DEMO_PASSWORD = "sanbufu-demo"
+DEMO_EMAIL_DOMAIN = "sanbufu.invalid"
+
 # The categories are the default catalogue (issues migration 0006); the demo gives two of them
 # deadlines of their own: work safety is urgent, enterprise approvals take longer at county tier.
 DEADLINES = {
