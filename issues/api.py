@@ -23,7 +23,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -177,7 +177,6 @@ class IssueViewSet(
     queryset = Issue.objects.none()  # for the schema; requests use get_queryset
     serializer_class = IssueSerializer
     filterset_class = IssueFilter
-    search_fields = ["title", "description"]
     ordering_fields = ["raised_at", "raised_on", "due_at", "escalation_count", "id"]
     ordering = ["-raised_at", "-id"]
 
@@ -192,7 +191,7 @@ class IssueViewSet(
 
     @property
     def filter_backends(self):
-        return [*api_settings.DEFAULT_FILTER_BACKENDS, SearchFilter, OrderingFilter]
+        return [*api_settings.DEFAULT_FILTER_BACKENDS, OrderingFilter]
 
     def list(self, request, *args, **kwargs):
         if is_tabular(request):

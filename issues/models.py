@@ -19,6 +19,8 @@ from dispatch.models import (
     Grid,
     Posting,
     Tier,
+    code_prefix,
+    subtree_q,
     within_q,
 )
 from dispatch.services import jurisdiction
@@ -60,6 +62,10 @@ class Category(models.Model):
         return days if days is not None else settings.SANBUFU_DEADLINE_DAYS[tier]
 
 
+# A search word names at most this many places (e.g. "兰亭" names a town and its villages).
+PLACES_PER_WORD = 20
+
+
 class IssueQuerySet(models.QuerySet):
     def visible_to(self, user) -> IssueQuerySet:
         """The only door to issues: those whose origin lies in the user's jurisdiction."""
@@ -74,6 +80,43 @@ class IssueQuerySet(models.QuerySet):
             Q(tier=Tier.VILLAGE, holder_id__in=j.cadre_at)
             | Q(holder_id__in=j.office_at | j.leader_at)
         )
+
+    def mine(self, user) -> IssueQuerySet:
+        """What "my issues" means: raised by the user, claimed by them, or held now at one of
+        their posts (a cadre's village, an office's division)."""
+        j = jurisdiction(user)
+        return self.filter(
+            Q(raised_by=user) | Q(claimed_by=user) | Q(holder_id__in=j.cadre_at | j.office_at)
+        )
+
+    def search(self, text: str) -> IssueQuerySet:
+        """Issues matching every word of `text`: by number, by the reporter's phone (whole, so
+        that digits guessed one by one reveal nothing of a number the user may not read), by
+        part of the title, description or reporter's name (any case), or by the name of a
+        place they come from (a village, or a town or county: its whole subtree).
+
+        Every arm is a condition on the issue table itself (the places are looked up first),
+        so that on PostgreSQL one bitmap over the trigram index (issues 0007), the primary key
+        and the origin's index answers it, rather than a scan."""
+        from .lookups import like_pattern
+
+        issues = self
+        for word in text.split()[:5]:
+            pattern = like_pattern(word)
+            match = (
+                Q(title__ilike=pattern)
+                | Q(description__ilike=pattern)
+                | Q(reporter_name__ilike=pattern)
+            )
+            places = Division.objects.filter(name__ilike=pattern).values_list("code", "tier")
+            prefixes = [code_prefix(code, tier) for code, tier in places[:PLACES_PER_WORD]]
+            if prefixes:
+                match |= subtree_q("division_id", prefixes)
+            digits = word.lstrip("#")
+            if digits.isdigit() and len(digits) < 19:
+                match |= Q(pk=int(digits)) | Q(reporter_phone__ilike=digits)
+            issues = issues.filter(match)
+        return issues
 
     def unresolved(self) -> IssueQuerySet:
         return self.exclude(status=Issue.Status.RESOLVED)

@@ -134,3 +134,17 @@ def test_a_cadre_with_a_village_and_an_enterprise_posting_keeps_a_minqing_diary(
     )
     client.force_login(enterprise_cadre)
     assert "写民情日记" in client.get(reverse("home")).text
+
+
+def test_every_form_that_posts_leaves_checking_to_the_server():
+    """No browser bubble stands in for a message: every form posting data is `novalidate`
+    (the language switcher and the logout button carry no fields to check)."""
+    unchecked = []
+    for path in TEMPLATES.rglob("*.html"):
+        for tag in re.findall(r"<form\b[^>]*>", path.read_text("utf-8")):
+            if 'method="post"' in tag and "novalidate" not in tag:
+                unchecked.append((path.name, tag))
+    assert unchecked == [
+        ("base.html", f'<form class="lang" action="{{% url {q}set_language{q} %}}" method="post">')
+        for q in ["'"]
+    ] + [("base.html", '<form action="{% url \'logout\' %}" method="post">')]

@@ -287,13 +287,14 @@ def test_my_issues_filters_by_status_tier_and_posting(client, village_cadre, wat
     assert len(titles({"tier": "galaxy", "posting": "abc"})) == 2
 
 
-def test_my_issues_row_says_where_the_issue_stands_and_since_when(client, village_cadre, water):
+def test_my_issues_row_says_where_the_issue_stands_and_when_it_is_due(client, village_cadre, water):
     issue = raise_at(village_cadre, water)
     issue = services.escalate_issue(actor=village_cadre, issue=issue, reason="multi_level")
     client.force_login(village_cadre)
     text = client.get(reverse("issues:list")).text
     assert "兰亭街道" in text
-    assert timezone.localtime(issue.arrived_at).strftime("%Y-%m-%d %H:%M") in text
+    assert "到期 " + timezone.localtime(issue.due_at).strftime("%Y-%m-%d %H:%M") in text
+    assert f"#{issue.pk} " in text
 
 
 def test_my_issues_runs_the_same_queries_whatever_the_page_size(
