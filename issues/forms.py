@@ -41,6 +41,8 @@ class IssueFilterForm(PageForm):
         label=_("Tier"), required=False, choices=[("", _("any"))] + Tier.choices
     )
     posting = forms.TypedChoiceField(label=_("Posting"), required=False, coerce=int)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    supervised = forms.BooleanField(label=_("Under supervision only"), required=False)
 
     def __init__(self, *args, postings: Iterable[Posting] = (), **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -111,12 +111,18 @@ class IssueQuerySet(models.QuerySet):
             places = Division.objects.filter(name__ilike=pattern).values_list("code", "tier")
             prefixes = [code_prefix(code, tier) for code, tier in places[:PLACES_PER_WORD]]
             if prefixes:
-                match |= subtree_q("division_id", prefixes)
+                match |= subtree_q("division__code", prefixes)
             digits = word.lstrip("#")
             if digits.isdigit() and len(digits) < 19:
                 match |= Q(pk=int(digits)) | Q(reporter_phone__ilike=digits)
             issues = issues.filter(match)
         return issues
+
+    def supervised(self) -> IssueQuerySet:
+        """Unresolved issues under supervision (督办)."""
+        return self.unresolved().filter(
+            Exists(IssueEvent.objects.filter(issue=OuterRef("pk"), kind=IssueEvent.Kind.SUPERVISED))
+        )
 
     def unresolved(self) -> IssueQuerySet:
         return self.exclude(status=Issue.Status.RESOLVED)

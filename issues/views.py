@@ -56,6 +56,10 @@ def issue_list(request):
             issues = issues.filter(status=data["status"])
         if data.get("tier"):
             issues = issues.filter(tier=data["tier"])
+        if data.get("overdue"):
+            issues = issues.overdue()
+        if data.get("supervised"):
+            issues = issues.supervised()
         if data.get("posting"):
             issues = issues.filter(posting_id=data["posting"])
     if mine:
