@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
+# make run PORT=8080: the port the web server listens on; links in messages follow it.
+PORT ?= 8000
 
 .PHONY: run test lint venv
 
@@ -22,6 +24,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt | $(BIN)/python
 venv: $(STAMP)
 
 run: export DEBUG := 1
+run: export PORT := $(PORT)
+run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
@@ -35,14 +39,15 @@ run: $(STAMP)
 		sys.exit(0 if Division.objects.exists() else 1)"; then \
 		echo "Divisions already loaded: skipping seed_demo"; \
 		$(MANAGE) seed_demo --list-logins; \
+		$(MANAGE) convene_meetings | tail -1; \
 	else \
 		$(MANAGE) seed_demo; \
 	fi
 	@echo
-	@echo "sanbufu: http://127.0.0.1:8000/   admin: http://127.0.0.1:8000/admin/"
+	@echo "sanbufu: $(SITE_URL)/   admin: $(SITE_URL)/admin/"
 	@echo "Starting web, Celery worker and Celery beat (Ctrl-C stops all three)."
 	@echo
-	$(BIN)/honcho --procfile Procfile.dev start
+	$(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

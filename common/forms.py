@@ -1,10 +1,24 @@
-"""Putting a service's errors on the form that fed it, and the safe `next` of a form post."""
+"""The pages' form base, putting a service's errors on the form that fed it, and the safe
+`next` of a form post."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class PageForm(forms.Form):
+    """A form of the pages. Its limits are the server's to enforce, with a message: a
+    `maxlength` in the browser would cut pasted text silently, so none is rendered (the
+    templates also mark every form `novalidate`, so no browser bubble stands in for a
+    message)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+            field.widget.attrs.pop("minlength", None)
 
 
 def add_service_errors(

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -26,6 +27,8 @@ from openpyxl.utils import get_column_letter
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters XLSX refuses in a sheet's name; also kept out of file names.
+UNSAFE_NAME = str.maketrans({c: "-" for c in "[]:*?/\\"})
 
 
 @dataclass
@@ -78,7 +81,7 @@ def write_csv(table: Table) -> bytes:
 
 def write_xlsx(table: Table) -> bytes:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(table.title or "sanbufu")[:31])
+    sheet = book.create_sheet(title=(table.title or "sanbufu").translate(UNSAFE_NAME)[:31])
     for n, width in enumerate(table.widths, start=1):
         sheet.column_dimensions[get_column_letter(n)].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -111,5 +114,8 @@ def attachment(table: Table, filename: str, fmt: str = "xlsx"):
         response = HttpResponse(write_csv(table), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(write_xlsx(table), content_type=XLSX_MEDIA_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # RFC 6266: a name outside ASCII goes as filename*=utf-8''…, so Chinese names survive.
+    response["Content-Disposition"] = content_disposition_header(
+        True, filename.translate(UNSAFE_NAME)
+    )
     return response

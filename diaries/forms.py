@@ -8,7 +8,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import add_service_errors
+from common.forms import PageForm, add_service_errors
 from dispatch.models import Posting
 from durable.idempotency import new_token
 from issues.forms import CHOOSE
@@ -18,7 +18,7 @@ from .models import DiaryEntry
 from .services import check_issues
 
 
-class DiaryEntryForm(forms.Form):
+class DiaryEntryForm(PageForm):
     posting = forms.ModelChoiceField(queryset=Posting.objects.none(), label=_("Posting"))
     kind = forms.ChoiceField(label=_("Diary"), choices=DiaryEntry.Kind.choices)
     visited_on = forms.DateField(
@@ -58,7 +58,7 @@ class DiaryEntryForm(forms.Form):
             )
 
 
-class IssueForm(forms.Form):
+class IssueForm(PageForm):
     title = forms.CharField(label=_("Issue"), max_length=200)
     description = forms.CharField(
         label=_("Details"),

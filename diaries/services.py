@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.phones import normalize_phone
 from dispatch.models import Posting
 from issues import services as issue_services
 from issues.models import Category
@@ -51,6 +52,10 @@ def check_issues(issues: list[dict], categories: dict[str, Category]) -> list[di
             e["title"] = [_("A title is required.")]
         if spec.get("resolved_on_spot") and not (spec.get("resolution") or "").strip():
             e["resolution"] = [_("Say how it was resolved on the spot.")]
+        try:
+            normalize_phone(spec.get("reporter_phone") or "")
+        except ValidationError as exc:
+            e["reporter_phone"] = exc.messages
         errors.append(e)
     return errors
 

@@ -7,22 +7,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from dispatch.models import Posting
+from dispatch.models import Posting, Tier
 from dispatch.services import jurisdiction
 from durable import idempotency
 from issues.models import Category, Issue
+from meetings.services import this_weeks_meetings
 
 from .forms import DiaryEntryForm, IssueFormSet, apply_errors
 from .models import DiaryEntry
 from .services import log_diary_entry
 
 HOME_ISSUES = 20
+# Where leaders claim issues (认领): the county and city tiers.
+CLAIM_TIERS = [Tier.COUNTY, Tier.CITY]
 HOME_ENTRIES = 5
 DIARY_PAGE_SIZE = 20
 
@@ -36,12 +40,7 @@ def home(request):
     postings = _active_postings(request.user)
     j = jurisdiction(request.user)
     if not postings:
-        # Office members and leaders work in the admin and on the claim board.
-        return render(
-            request,
-            "diaries/home_office.html",
-            {"is_leader": bool(j.leader_at), "has_office": bool(j.office_at) or j.is_superuser},
-        )
+        return _home_office(request, j)
     # Earliest deadline first: overdue issues come before the rest.
     issues = list(
         Issue.objects.visible_to(request.user)
@@ -167,4 +166,40 @@ def diary_detail(request, pk: int):
         request,
         "diaries/detail.html",
         {"entry": entry, "saved": request.GET.get("saved") == "1"},
+    )
+
+
+def _home_office(request, j):
+    """The home of office members and leaders: their own work and its red lights, each
+    number linking to the list of exactly those issues (the cadre menus are not theirs)."""
+    user = request.user
+    now = timezone.now()
+    visible = Issue.objects.visible_to(user)
+    mine = visible.mine(user).unresolved()
+    counts = mine.aggregate(
+        held=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+    )
+    figures = {"held": counts["held"], "overdue": counts["overdue"]}
+    if j.leader_at:
+        leading = visible.actionable_by(user)
+        figures |= leading.aggregate(
+            claimable=Count("pk", filter=Q(status=Issue.Status.OPEN, tier__in=CLAIM_TIERS)),
+            claimable_overdue=Count(
+                "pk",
+                filter=Q(status=Issue.Status.OPEN, tier__in=CLAIM_TIERS, due_at__lt=now),
+            ),
+        )
+        figures["supervised"] = visible.supervised().count()
+    queue = list(mine.for_list().order_by("due_at", "pk")[:HOME_ISSUES])
+    return render(
+        request,
+        "diaries/home_office.html",
+        {
+            "is_leader": bool(j.leader_at),
+            "has_office": j.administers,
+            "figures": figures,
+            "queue": queue,
+            "meetings": this_weeks_meetings(user, now),
+        },
     )

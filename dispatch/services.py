@@ -31,6 +31,8 @@ class Jurisdiction:
     cadre_at: frozenset[str] = field(default_factory=frozenset)
     office_at: frozenset[str] = field(default_factory=frozenset)
     leader_at: frozenset[str] = field(default_factory=frozenset)
+    # The kinds of the user's active postings (Posting.Kind values).
+    posting_kinds: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def office_prefixes(self) -> tuple[str, ...]:
@@ -61,6 +63,12 @@ class Jurisdiction:
         """Whether the user does office work somewhere (an office member or a superuser)."""
         return self.is_superuser or bool(self.office_at)
 
+    @property
+    def keeps_enterprise_diary(self) -> bool:
+        """Whether every posting of the user is in an enterprise (驻企): their diary is the
+        企情日记, where everyone else keeps a 民情日记."""
+        return self.posting_kinds == {Posting.Kind.ENTERPRISE}
+
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
 
@@ -75,9 +83,10 @@ def jurisdiction(user: Actor) -> Jurisdiction:
     if user.is_superuser:
         result = Jurisdiction(is_superuser=True)
     else:
-        cadre_at = set(
-            Posting.objects.active().filter(cadre__user=user).values_list("division_id", flat=True)
+        postings = list(
+            Posting.objects.active().filter(cadre__user=user).values_list("division_id", "kind")
         )
+        cadre_at = {code for code, _kind in postings}
         office_at: set[str] = set()
         leader_at: set[str] = set()
         tiers: dict[str, str] = {}
@@ -96,6 +105,7 @@ def jurisdiction(user: Actor) -> Jurisdiction:
         result = Jurisdiction(
             prefixes=minimal,
             cadre_at=frozenset(cadre_at),
+            posting_kinds=frozenset(kind for _code, kind in postings),
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
         )

@@ -168,7 +168,16 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     ]
     list_display_links = ["id", "title"]
     list_filter = ["tier", "status", "category", OverdueFilter, VillageFilter, DepartmentFilter]
-    search_fields = ["title", "reporter_name", "division__name", "=division__code"]
+    # The admin's search box is the lists' keyword search (IssueQuerySet.search): number,
+    # reporter's phone (whole) and name, title, description, place.
+    search_fields = ["title"]
+    search_help_text = _("Number, title, description, reporter's name or phone, or place.")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
+
     list_per_page = 50
     show_full_result_count = False
     inlines = [IssueEventInline]
@@ -324,9 +333,11 @@ class CategoryAdmin(admin.ModelAdmin):
         "code",
         "name_zh",
         "name_en",
+        "sort_order",
         "village_days",
         "town_days",
         "county_days",
         "city_days",
     ]
+    list_editable = ["sort_order"]
     search_fields = ["code", "name_zh", "name_en"]

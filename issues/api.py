@@ -23,7 +23,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -35,10 +35,11 @@ from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempoten
 
 from . import services
 from .filters import IssueFilter
-from .models import Issue, IssueEvent
+from .models import Category, Issue, IssueEvent
 from .selectors import stats
 from .serializers import (
     AssignSerializer,
+    CategorySerializer,
     CommentSerializer,
     EscalateSerializer,
     EventSerializer,
@@ -130,6 +131,25 @@ def transition(serializer_class, description: str):
 
 
 @extend_schema_view(
+    list=extend_schema(responses={200: CategorySerializer(many=True), 401: ERRORS[401]}),
+    retrieve=extend_schema(
+        responses={
+            200: CategorySerializer,
+            401: ERRORS[401],
+            404: OpenApiResponse(DETAIL, description="No category with this code."),
+        }
+    ),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The issue categories, in the order the forms offer them (`sort_order`, then `code`)."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+@extend_schema_view(
     list=extend_schema(
         responses={200: IssueSerializer(many=True), **ERRORS},
         parameters=[
@@ -157,7 +177,6 @@ class IssueViewSet(
     queryset = Issue.objects.none()  # for the schema; requests use get_queryset
     serializer_class = IssueSerializer
     filterset_class = IssueFilter
-    search_fields = ["title", "description"]
     ordering_fields = ["raised_at", "raised_on", "due_at", "escalation_count", "id"]
     ordering = ["-raised_at", "-id"]
 
@@ -172,7 +191,7 @@ class IssueViewSet(
 
     @property
     def filter_backends(self):
-        return [*api_settings.DEFAULT_FILTER_BACKENDS, SearchFilter, OrderingFilter]
+        return [*api_settings.DEFAULT_FILTER_BACKENDS, OrderingFilter]
 
     def list(self, request, *args, **kwargs):
         if is_tabular(request):

@@ -6,3 +6,6 @@ class IssuesConfig(AppConfig):
     name = "issues"
     verbose_name = _("issues")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import lookups  # noqa: F401  (registers __ilike)

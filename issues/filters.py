@@ -56,6 +56,12 @@ class IssueFilter(django_filters.FilterSet):
     raised_before = django_filters.DateFilter(
         field_name="raised_on", lookup_expr="lte", help_text="Found on or before this date."
     )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=100,
+        help_text="Words that each match the number, the reporter's phone (whole), or part of "
+        "the title, description, reporter's name or place of origin.",
+    )
 
     class Meta:
         model = Issue
@@ -69,7 +75,11 @@ class IssueFilter(django_filters.FilterSet):
             "claimable",
             "raised_after",
             "raised_before",
+            "search",
         ]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
 
     def filter_within(self, queryset, name, value):
         return queryset.within(value)

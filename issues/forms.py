@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import PageForm
 from dispatch.models import Department, Posting, Tier
 
 from . import services
@@ -19,7 +20,20 @@ from .services import MANUAL_ESCALATION_REASONS
 CHOOSE = ("", _("Please choose"))
 
 
-class IssueFilterForm(forms.Form):
+class IssueFilterForm(PageForm):
+    MINE = "mine"
+    ALL = "all"
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Number, title, description, reporter's name or phone, or place."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Whose"),
+        required=False,
+        choices=[(MINE, _("mine")), (ALL, _("my whole jurisdiction"))],
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("any"))] + Issue.Status.choices
     )
@@ -27,6 +41,8 @@ class IssueFilterForm(forms.Form):
         label=_("Tier"), required=False, choices=[("", _("any"))] + Tier.choices
     )
     posting = forms.TypedChoiceField(label=_("Posting"), required=False, coerce=int)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    supervised = forms.BooleanField(label=_("Under supervision only"), required=False)
 
     def __init__(self, *args, postings: Iterable[Posting] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,7 +52,7 @@ class IssueFilterForm(forms.Form):
             del self.fields["posting"]
 
 
-class ActionForm(forms.Form):
+class ActionForm(PageForm):
     """An action on one issue. `version`, sent by the issue page and the board, turns acting
     on a page grown stale into a conflict; the admin's actions on many issues leave it out."""
 

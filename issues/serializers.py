@@ -13,11 +13,30 @@ from . import rules
 from .models import (
     DESCRIPTION_MAX_LENGTH,
     PUBLIC_DESCRIPTION_MAX_LENGTH,
+    Category,
     EscalationReason,
     Issue,
     IssueEvent,
     Rating,
 )
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """A category: `code` is what issues, diaries and Open311 (`service_code`) send; a null
+    deadline means the tier's default (SANBUFU_DEADLINE_DAYS)."""
+
+    class Meta:
+        model = Category
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "sort_order",
+            "village_days",
+            "town_days",
+            "county_days",
+            "city_days",
+        ]
 
 
 class IssueSerializer(serializers.ModelSerializer):

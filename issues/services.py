@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import NotFound, NotPermitted, StaleVersion
+from common.phones import normalize_phone
 from dispatch.models import (
     Department,
     Division,
@@ -201,8 +202,10 @@ def raise_issue(
         errors["grid"] = [_("The grid lies in another division.")]
     if len(reporter_name or "") > 50:
         errors["reporter_name"] = [_("At most 50 characters.")]
-    if len(reporter_phone or "") > 20:
-        errors["reporter_phone"] = [_("At most 20 characters.")]
+    try:
+        reporter_phone = normalize_phone(reporter_phone)
+    except ValidationError as exc:
+        errors["reporter_phone"] = exc.messages
     raised_on = raised_on or timezone.localdate(now)
     if raised_on > timezone.localdate(now):
         errors["raised_on"] = [_("An issue cannot be found in the future.")]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.forms import add_service_errors, safe_next
+from common.phones import tel_uri
 from dispatch.models import Department, Posting, Tier
 
 from .forms import (
@@ -45,14 +46,24 @@ def issue_list(request):
     postings = Posting.objects.active().of_cadre(request.user)
     filters = IssueFilterForm(request.GET or None, postings=postings)
     issues = Issue.objects.visible_to(request.user).for_list()
+    mine = True
     if filters.is_valid():
         data = filters.cleaned_data
+        mine = data.get("scope") != IssueFilterForm.ALL
+        if data.get("q"):
+            issues = issues.search(data["q"])
         if data.get("status"):
             issues = issues.filter(status=data["status"])
         if data.get("tier"):
             issues = issues.filter(tier=data["tier"])
+        if data.get("overdue"):
+            issues = issues.overdue()
+        if data.get("supervised"):
+            issues = issues.supervised()
         if data.get("posting"):
             issues = issues.filter(posting_id=data["posting"])
+    if mine:
+        issues = issues.mine(request.user)
     # Unresolved first, the earliest deadline (so the overdue) at the top.
     issues = issues.annotate(
         done=Case(
@@ -67,7 +78,7 @@ def issue_list(request):
     return render(
         request,
         "issues/list.html",
-        {"page": page, "filters": filters, "query": query.urlencode()},
+        {"page": page, "filters": filters, "query": query.urlencode(), "mine": mine},
     )
 
 
@@ -101,6 +112,8 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
             "events": events,
             "actions": actions,
             "reporter_phone": phone,
+            # A link to call only for whoever reads the number whole (who may act on it).
+            "reporter_tel": tel_uri(phone) if phone and phone == issue.reporter_phone else "",
         },
         status=status,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import PageForm
 from issues.forms import CHOOSE
 from issues.models import EscalationReason
 from issues.services import MANUAL_ESCALATION_REASONS
@@ -13,7 +14,7 @@ from issues.services import MANUAL_ESCALATION_REASONS
 from .models import AgendaItem
 
 
-class DecideForm(forms.Form):
+class DecideForm(PageForm):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[CHOOSE, *AgendaItem.Decision.choices]
     )
@@ -68,5 +69,5 @@ class DecideForm(forms.Form):
         }
 
 
-class CloseMeetingForm(forms.Form):
+class CloseMeetingForm(PageForm):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 5}))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dispatch.models import Department, Division
 from dispatch.services import jurisdiction
@@ -26,8 +27,8 @@ class Meeting(models.Model):
     """A town's weekly analysis meeting (民(企)情分析例会) for one ISO week."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        CLOSED = "closed", _("closed")
+        OPEN = "open", pgettext_lazy("meeting status", "open")
+        CLOSED = "closed", pgettext_lazy("meeting status", "closed")
 
     town = models.ForeignKey(
         Division, verbose_name=_("town"), on_delete=models.PROTECT, related_name="meetings"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError, http_status
 from common.forms import add_service_errors
 from common.tables import Table, attachment
-from common.weeks import current_week
+from common.weeks import current_week, week_label
 from dispatch.models import Department
 from dispatch.services import display_name, jurisdiction
 
@@ -181,9 +181,9 @@ def meeting_xlsx(request, pk: int):
             gettext("Note"),
             gettext("Decided by"),
         ],
-        title=meeting.week,
+        title=week_label(meeting.week),
         heading=gettext("%(town)s analysis meeting, %(week)s")
-        % {"town": meeting.town.name, "week": meeting.week},
+        % {"town": meeting.town.name, "week": week_label(meeting.week)},
         widths=[5, 9, 6, 36, 12, 16, 10, 12, 18, 18, 18, 36, 12],
         wrap=(3,),
     )
@@ -206,4 +206,4 @@ def meeting_xlsx(request, pk: int):
                 display_name(item.decided_by),
             ]
         )
-    return attachment(table, f"meeting-{meeting.town_id}-{meeting.week}.xlsx")
+    return attachment(table, f"{table.heading}.xlsx")

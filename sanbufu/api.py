@@ -19,7 +19,7 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
-from issues.api import IssueViewSet, StatsView, TokenView
+from issues.api import CategoryViewSet, IssueViewSet, StatsView, TokenView
 from meetings.api import MeetingViewSet
 
 
@@ -58,6 +58,7 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("cadres", CadreViewSet, basename="cadre")
 router.register("postings", PostingViewSet, basename="posting")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("categories", CategoryViewSet, basename="category")
 router.register("issues", IssueViewSet, basename="issue")
 router.register("diaries", DiaryEntryViewSet, basename="diary")
 router.register("meetings", MeetingViewSet, basename="meeting")

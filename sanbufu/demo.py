@@ -18,21 +18,17 @@ from dispatch.models import Department, Membership, Posting, Tier, ancestor_code
 from issues import services, sweep
 from issues.models import Category, Issue
 
-CATEGORIES = [
-    # code, Chinese, English, per-tier overrides of the working-day deadlines
-    ("water", "供水排水", "Water supply and drainage", {}),
-    ("roads", "道路交通", "Roads and traffic", {}),
-    ("environment", "环境卫生", "Environment and sanitation", {}),
-    ("housing", "住房建设", "Housing and construction", {}),
-    ("employment", "就业社保", "Jobs and social security", {}),
-    ("elderly", "养老助残", "Elderly and disability care", {}),
-    ("safety", "安全生产", "Work safety", {"village_days": 1, "town_days": 3}),
-    ("disputes", "矛盾纠纷", "Disputes and mediation", {}),
-    ("enterprise_approval", "企业审批", "Enterprise approvals", {"county_days": 10}),
-    ("enterprise_labour", "企业用工", "Enterprise labour", {}),
-    ("land", "土地规划", "Land and planning", {}),
-    ("other", "其他", "Other", {}),
-]
+# Every demo login has this password; their addresses are in a domain that cannot exist
+# (RFC 2606), which is also how the login page finds them when DEBUG is on.
+DEMO_PASSWORD = "sanbufu-demo"
+DEMO_EMAIL_DOMAIN = "sanbufu.invalid"
+
+# The categories are the default catalogue (issues migration 0006); the demo gives two of them
+# deadlines of their own: work safety is urgent, enterprise approvals take longer at county tier.
+DEADLINES = {
+    "safety": {"village_days": 1, "town_days": 3},
+    "enterprise_approval": {"county_days": 10},
+}
 
 PEOPLE_ISSUES = [
     ("water", "村口自来水管破裂", "三组村口主管道破裂，二十多户停水。"),
@@ -68,10 +64,8 @@ RESOLUTIONS = [
 
 
 def ensure_categories() -> None:
-    for code, zh, en, overrides in CATEGORIES:
-        Category.objects.update_or_create(
-            code=code, defaults={"name_zh": zh, "name_en": en, **overrides}
-        )
+    for code, days in DEADLINES.items():
+        Category.objects.filter(code=code).update(**days)
 
 
 def _at(day, rng: random.Random) -> datetime:

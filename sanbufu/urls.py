@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from sanbufu.views import LoginView
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("sanbufu.api")),

@@ -199,6 +199,13 @@ class CategoryFactory(DjangoModelFactory):
     name_zh = factory.Sequence(lambda n: f"测试类别{n}")
     name_en = factory.Sequence(lambda n: f"Test category {n}")
 
+    @classmethod
+    def _get_or_create(cls, model_class, *args, **kwargs):
+        """The default catalogue already holds the common codes: a test that names one gets it
+        with the names and deadlines it asks for."""
+        manager = cls._get_manager(model_class)
+        return manager.update_or_create(code=kwargs.pop("code"), defaults=kwargs)[0]
+
 
 class IssueFactory(DjangoModelFactory):
     """An issue raised through `issues.services.raise_issue`, so it has its `raised` event,

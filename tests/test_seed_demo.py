@@ -7,9 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.http import HttpRequest
 
+from common.weeks import current_week
 from dispatch.models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
 from dispatch.services import coverage, jurisdiction
-from sanbufu.management.commands.seed_demo import DEMO_PASSWORD
+from meetings.models import Meeting
+from sanbufu.demo import DEMO_PASSWORD
 
 MODELS = [get_user_model(), Division, Department, Enterprise, Grid, Cadre, Posting, Membership]
 SEEDED_VILLAGES = [
@@ -92,3 +94,33 @@ def test_seed_demo_roles_give_the_expected_jurisdiction():
     assert "330603000000" in jurisdiction(User.objects.get(username="leader_keqiao")).leader_at
     assert jurisdiction(User.objects.get(username="leader_city")).sees("330681201247")
     assert User.objects.get(username="admin").is_superuser
+
+
+@pytest.mark.django_db
+def test_seed_demo_convenes_this_weeks_meetings_and_prints_no_library_warnings():
+    output = seed()
+
+    assert Meeting.objects.filter(week=current_week()).count() >= 4
+    assert "meetings convened" in output
+    assert "AXES" not in output
+
+
+def test_the_zero_setup_broker_connects_without_a_warning(caplog, settings):
+    if not settings.CELERY_BROKER_URL.startswith("filesystem:"):
+        pytest.skip("the zero-setup broker is used only without REDIS_URL")
+    from kombu import Connection
+
+    with caplog.at_level("WARNING"):
+        Connection(settings.CELERY_BROKER_URL)._info()
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+@pytest.mark.django_db
+def test_the_login_page_lists_the_demo_logins_only_with_debug_on(client, settings):
+    seed()
+    settings.DEBUG = False
+    assert "cadre_lanting" not in client.get("/accounts/login/").text
+    settings.DEBUG = True
+    page = client.get("/accounts/login/").text
+    assert 'id="demo-logins"' in page
+    assert "cadre_lanting" in page and "office_lanting" in page and DEMO_PASSWORD in page

@@ -205,8 +205,8 @@ class RequestListView(Open311View):
                 category=category,
                 title=title,
                 description=description,
-                reporter_name=name[:50],
-                reporter_phone=fields.get("phone", "")[:20],
+                reporter_name=name,
+                reporter_phone=fields.get("phone", ""),
             )
         except ValidationError as exc:
             raise Open311Error(400, " ".join(exc.messages)) from None

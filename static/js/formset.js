@@ -30,6 +30,42 @@
     }
   });
 
+  /* "Remove": tick the row's DELETE box and hide the row; the server skips it. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-formset-remove]");
+    if (!button) return;
+    event.preventDefault();
+    var row = button.closest("fieldset");
+    var box = row.querySelector('input[name$="-DELETE"]');
+    if (box) box.checked = true;
+    row.hidden = true;
+    row.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  /* With script, each row has a Remove button in place of its "Remove this issue" box, and
+     the rows still there are numbered 1, 2, 3 (问题 1, 问题 2…) after every change. */
+  function enhance(root) {
+    // Only what changes is written: each write would wake the observer below again.
+    root.querySelectorAll("[data-formset-remove][hidden]").forEach(function (button) {
+      button.hidden = false;
+      var field = button.closest("fieldset").querySelector(".field-DELETE");
+      if (field && !field.hidden) field.hidden = true;
+    });
+    var n = 0;
+    root.querySelectorAll("fieldset:not([hidden]) [data-row-number]").forEach(function (span) {
+      if (span.closest("template")) return;
+      n += 1;
+      if (span.textContent !== String(n)) span.textContent = String(n);
+    });
+  }
+  enhance(document);
+  new MutationObserver(function () { enhance(document); }).observe(document.body, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["hidden"],
+  });
+
   window.sanbufuFormset = { add: add };
 })();
 

@@ -90,6 +90,32 @@ def test_cadre_logs_a_diary_with_two_issues_and_escalates_one(
     assert issue.events.last().kind == IssueEvent.Kind.ESCALATED
 
 
+def test_issue_rows_are_numbered_and_one_is_removed_with_its_button(
+    page, village_cadre, categories, artifacts_dir
+):
+    log_in(page, "village_cadre")
+    page.goto("/diaries/new/")
+    fill_entry(page)
+    for index, title in enumerate(["自来水水压不足", "写错的一行", "村口路灯不亮"]):
+        add_issue(page, index, title, "water")
+    rows = page.locator("#issues-rows fieldset.issue-row")
+    for i in range(3):
+        expect(rows.nth(i).locator("legend")).to_have_text(f"问题 {i + 1}")
+    # No tick box: a button removes the row, and the rows after it are numbered again.
+    expect(rows.nth(1).locator("input[name$='-DELETE']")).to_be_hidden()
+    rows.nth(1).locator("[data-formset-remove]").click()
+    expect(rows.nth(1)).to_be_hidden()
+    expect(rows.nth(2).locator("legend")).to_have_text("问题 2")
+    page.screenshot(path=artifacts_dir / "diary-rows-phone-zh.png", full_page=True)
+    page.click("form#diary-form button[type=submit]")
+
+    expect(page.locator(".message.success")).to_contain_text("2")
+    assert sorted(DiaryEntry.objects.get().issues.values_list("title", flat=True)) == [
+        "村口路灯不亮",
+        "自来水水压不足",
+    ]
+
+
 def test_missing_field_shows_the_error_and_writes_nothing(
     page, village_cadre, categories, artifacts_dir
 ):

@@ -303,3 +303,25 @@ def test_cadre_with_two_postings_chooses_one(client, village_cadre, shaoxing, ca
     form = client.get(reverse("diaries:new")).context["form"]
     assert form["posting"].value() is None
     assert len(form.fields["posting"].choices) == 3
+
+
+def test_a_title_over_the_limit_is_refused_in_plain_words_not_cut(
+    cadre_client, village_cadre, categories
+):
+    page = cadre_client.get(reverse("diaries:new")).text
+    assert "maxlength" not in page and "<form" in page and "novalidate" in page
+    posting = village_cadre.cadre.postings.get()
+    issue = dict(TWO_ISSUES[0], title="长" * 201)
+    response = cadre_client.post(reverse("diaries:new"), entry_data(posting, [issue]))
+    assert response.status_code == 400
+    assert "最多 200 个字，现有 201 个字。" in response.text
+    assert "确保" not in response.text
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_missing_field_reads_in_the_projects_words(cadre_client, village_cadre, categories):
+    posting = village_cadre.cadre.postings.get()
+    response = cadre_client.post(
+        reverse("diaries:new"), entry_data(posting, [dict(TWO_ISSUES[0], title="")])
+    )
+    assert "此项必填。" in response.text and "这个字段是必填项" not in response.text

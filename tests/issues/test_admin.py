@@ -251,3 +251,10 @@ def test_territory_admin_is_scoped_to_the_town(office_client, enterprise, commun
 
 def test_office_member_only_views_the_territory(office_client):
     assert office_client.get("/admin/dispatch/department/add/").status_code == 403
+
+
+def test_search_finds_an_issue_by_number_phone_reporter_and_text(office_client, ours):
+    Issue.objects.filter(pk=ours.pk).update(reporter_name="王大伯", reporter_phone="13812345678")
+    for term in [str(ours.pk), f"#{ours.pk}", "13812345678", "王大伯", "灌溉"]:
+        page = office_client.get(CHANGELIST, {"q": term})
+        assert [row.pk for row in page.context["cl"].result_list] == [ours.pk], term

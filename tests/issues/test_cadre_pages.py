@@ -287,13 +287,14 @@ def test_my_issues_filters_by_status_tier_and_posting(client, village_cadre, wat
     assert len(titles({"tier": "galaxy", "posting": "abc"})) == 2
 
 
-def test_my_issues_row_says_where_the_issue_stands_and_since_when(client, village_cadre, water):
+def test_my_issues_row_says_where_the_issue_stands_and_when_it_is_due(client, village_cadre, water):
     issue = raise_at(village_cadre, water)
     issue = services.escalate_issue(actor=village_cadre, issue=issue, reason="multi_level")
     client.force_login(village_cadre)
     text = client.get(reverse("issues:list")).text
     assert "兰亭街道" in text
-    assert timezone.localtime(issue.arrived_at).strftime("%Y-%m-%d %H:%M") in text
+    assert "到期 " + timezone.localtime(issue.due_at).strftime("%Y-%m-%d %H:%M") in text
+    assert f"#{issue.pk} " in text
 
 
 def test_my_issues_runs_the_same_queries_whatever_the_page_size(
@@ -345,10 +346,13 @@ def test_office_member_lists_issues_in_the_town_without_a_posting_filter(
 ):
     raise_at(village_cadre, water, title="兰亭村的问题")
     client.force_login(town_office)
-    response = client.get(reverse("issues:list"), {"posting": "1"})
+    response = client.get(reverse("issues:list"), {"posting": "1", "scope": "all"})
     assert response.status_code == 200
     assert "posting" not in response.context["filters"].fields
     assert [i.title for i in response.context["page"].object_list] == ["兰亭村的问题"]
+    # The village holds it: it is not the office's own work until it comes up.
+    mine = client.get(reverse("issues:list"), {"posting": "1"})
+    assert list(mine.context["page"].object_list) == []
 
 
 def test_my_issues_pages_keep_the_filters(client, village_cadre, water):

@@ -372,7 +372,7 @@ def test_agenda_spreadsheet_has_one_row_per_item(client, meeting, agenda, town_o
     response = client.get(f"/meetings/{meeting.pk}/agenda.xlsx", HTTP_ACCEPT_LANGUAGE="zh-hans")
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
     assert rows[1][3] == "标题" and rows[1][9] == "决定"
-    assert rows[0][0] == "兰亭街道民（企）情分析例会（2026-W48）"
+    assert rows[0][0] == "兰亭街道民（企）情分析例会 第48周（11月23日—11月29日）"
     assert sorted(r[1] for r in rows[2:]) == sorted(i.pk for i in agenda["held"])
 
 

@@ -31,9 +31,9 @@ from dispatch.models import (
     Posting,
     credit_code_check_char,
 )
-from sanbufu.demo import seed_issues
+from meetings.services import convene_meetings
+from sanbufu.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, seed_issues
 
-DEMO_PASSWORD = "sanbufu-demo"
 SHAOXING_CSV = Path(settings.BASE_DIR) / "data" / "divisions-shaoxing.csv"
 POSTINGS_START = datetime.date(2025, 1, 1)
 
@@ -181,6 +181,9 @@ class Command(BaseCommand):
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
         seed_issues(self.stdout)
+        # The current week's meetings, so that /meetings/ has one on any weekday.
+        week = convene_meetings()
+        self.stdout.write(f"{week['week']}: {len(week['convened'])} meetings convened.")
         self.print_logins(divisions)
 
     @staticmethod
@@ -247,7 +250,7 @@ class Command(BaseCommand):
             username=username,
             defaults={
                 "first_name": name,
-                "email": f"{username}@sanbufu.invalid",
+                "email": f"{username}@{DEMO_EMAIL_DOMAIN}",
                 "password": self.password_hash,
                 "is_staff": superuser,
                 "is_superuser": superuser,
