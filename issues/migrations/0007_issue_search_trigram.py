@@ -9,11 +9,11 @@ CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     # issue list ?q= / search: title, description, reporter's name ILIKE '%word%', and the
     # reporter's phone ILIKE 'digits' (a whole number)
-    "CREATE INDEX IF NOT EXISTS issue_search_trgm ON issues_issue USING gin "
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS issue_search_trgm ON issues_issue USING gin "
     "(title gin_trgm_ops, description gin_trgm_ops, reporter_name gin_trgm_ops, "
     "reporter_phone gin_trgm_ops)",
 ]
-DROP = ["DROP INDEX IF EXISTS issue_search_trgm"]
+DROP = ["DROP INDEX CONCURRENTLY IF EXISTS issue_search_trgm"]
 
 
 def run(statements):
@@ -26,6 +26,10 @@ def run(statements):
 
 
 class Migration(migrations.Migration):
+    # CONCURRENTLY: a province's issue table stays writable while the index is built, which
+    # PostgreSQL allows only outside a transaction.
+    atomic = False
+
     dependencies = [("issues", "0006_default_categories")]
 
     operations = [migrations.RunPython(run(CREATE), run(DROP))]
