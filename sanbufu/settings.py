@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "meetings",
     "diaries",
     "integrations",
+    # Co-building units and contracts, and the panel they add to the issue page.
+    "contracts",
     "durable",
     "sanbufu",
 ]

@@ -1,0 +1,143 @@
+"""Co-building pages: the community offices' contracts (phone first), the panel's two posts
+from the issue page, and the public 亮约 page of a community."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from common.errors import DomainError
+from common.forms import add_service_errors
+from dispatch.models import Division, Tier
+from dispatch.services import jurisdiction
+from issues.models import Issue
+
+from . import services
+from .forms import AdvanceForm, NeedForm, ResolveThroughForm
+from .models import Contract
+from .selectors import matching_projects, matching_resources, public_community
+
+
+@login_required
+def contract_list(request):
+    contracts = (
+        Contract.objects.visible_to(request.user)
+        .select_related("unit", "community")
+        .order_by("community__name", "step", "unit__name", "pk")[:500]
+    )
+    return render(request, "contracts/list.html", {"contracts": contracts})
+
+
+def _detail(request, contract: Contract, form: AdvanceForm | None = None, status: int = 200):
+    may_move = jurisdiction(request.user).is_over(contract.community_id)
+    if form is None and may_move and contract.next_step:
+        form = AdvanceForm(contract=contract)
+    return render(
+        request,
+        "contracts/detail.html",
+        {
+            "contract": contract,
+            "steps": contract.steps.select_related("by__cadre"),
+            "items": contract.items.all(),
+            "resources": contract.resources.all(),
+            "projects": contract.projects.all(),
+            "form": form if may_move else None,
+            "next_step": Contract.Step(contract.next_step).label if contract.next_step else "",
+        },
+        status=status,
+    )
+
+
+def _load(request, pk: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.visible_to(request.user).select_related("unit", "community"), pk=pk
+    )
+
+
+@login_required
+def contract_detail(request, pk: int):
+    return _detail(request, _load(request, pk))
+
+
+@login_required
+@require_POST
+def contract_advance(request, pk: int):
+    contract = _load(request, pk)
+    form = AdvanceForm(request.POST, contract=contract)
+    if form.is_valid():
+        try:
+            services.advance_contract(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("contracts:detail", pk=contract.pk)
+        else:
+            messages.success(request, _("The step is recorded."))
+            return redirect("contracts:detail", pk=contract.pk)
+    return _detail(request, contract, form, status=400)
+
+
+def _issue(request, pk: int) -> Issue:
+    return get_object_or_404(Issue.objects.visible_to(request.user), pk=pk)
+
+
+def _back_to(issue: Issue) -> str:
+    return reverse("issues:detail", args=[issue.pk]) + "#partners"
+
+
+@login_required
+@require_POST
+def resolve_through(request, pk: int):
+    issue = _issue(request, pk)
+    form = ResolveThroughForm(
+        request.POST,
+        prefix="through",
+        issue=issue,
+        resources=list(matching_resources(issue)),
+        projects=list(matching_projects(issue)),
+    )
+    if form.is_valid():
+        try:
+            services.resolve_through(actor=request.user, issue=issue, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc, rename={"resource": "source"})
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(_back_to(issue))
+        else:
+            messages.success(request, _("Resolved with the co-building partner."))
+            return redirect(_back_to(issue))
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(_back_to(issue))
+
+
+@login_required
+@require_POST
+def raise_need(request, pk: int):
+    issue = _issue(request, pk)
+    form = NeedForm(request.POST, prefix="need", issue=issue)
+    if form.is_valid():
+        try:
+            services.raise_need(actor=request.user, issue=issue, title=form.cleaned_data["title"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Posted as a need of the community."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(_back_to(issue))
+
+
+def public_page(request, code: str):
+    """亮约: a community's publicised contracts, for anyone, with no login and no person's
+    name or phone."""
+    community = get_object_or_404(Division, code=code, tier=Tier.VILLAGE)
+    return render(
+        request, "contracts/public.html", {"community": community, **public_community(code)}
+    )
