@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from contracts.api import ContractViewSet, ProjectViewSet, ResourceViewSet, UnitViewSet
 from diaries.api import DiaryEntryViewSet
 from dispatch.api import (
     CadreViewSet,
@@ -61,6 +62,11 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("issues", IssueViewSet, basename="issue")
 router.register("diaries", DiaryEntryViewSet, basename="diary")
 router.register("meetings", MeetingViewSet, basename="meeting")
+# Co-building: units, contracts (and their statistics), resources, projects.
+router.register("units", UnitViewSet, basename="unit")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -419,6 +419,9 @@ SPECTACULAR_SETTINGS = {
         "PostingKindEnum": "dispatch.models.Posting.Kind",
         "DiaryKindEnum": "diaries.models.DiaryEntry.Kind",
         "EventKindEnum": "issues.models.IssueEvent.Kind",
+        # Co-building.
+        "UnitKindEnum": "contracts.models.Unit.Kind",
+        "ResourceKindEnum": "contracts.models.Kind",
     },
 }
 
