@@ -9,7 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from contracts.models import CommitteeMember, Contract
+from contracts.models import CommitteeMember
 from contracts.selectors import stats
 
 from ..factories import UserFactory
@@ -19,13 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_citys_figures_in_a_fixed_number_of_queries(city_office, django_assert_num_queries):
-    bulk_co_building(units=10, resources=3, projects=4, members=5)
+    first = {"units": 10, "resources": 3, "projects": 4, "members": 5}
+    bulk_co_building(**first)
     city_office = type(city_office).objects.get(pk=city_office.pk)  # no cached jurisdiction
     with django_assert_num_queries(9):  # two for the jurisdiction, seven for the figures
         small = stats(city_office)
     assert (small["units_with_contracts"], small["resources"]) == (10, 3)
 
-    bulk_co_building(**{k: v - n for (k, v), n in zip(CITY_FIGURES.items(), (10, 3, 4, 5))})
+    bulk_co_building(**{key: CITY_FIGURES[key] - first[key] for key in first})
     city_office = type(city_office).objects.get(pk=city_office.pk)
     with django_assert_num_queries(9):
         figures = stats(city_office)
