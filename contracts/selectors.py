@@ -94,6 +94,8 @@ def stats(user, *, within: str | None = None) -> dict:
         "units_with_contracts": units,
         "contracts": sum(by_step.values()),
         "contracts_by_step": {s: by_step.get(s, 0) for s in Contract.STEPS},
+        # For pages: each step's label and count, in order.
+        "step_rows": [(label, by_step.get(s, 0)) for s, label in Contract.Step.choices],
         "resources": sum(by_kind.values()),
         "resources_by_kind": {k: by_kind.get(k, 0) for k in Kind.values},
         "projects": sum(by_status.values()),
