@@ -7,9 +7,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.models import Division, Tier
+from dispatch.services import jurisdiction
 from issues.forms import CHOOSE, ActionForm
 
-from .models import Contract
+from .models import Contract, Menu, MenuItem, Unit
 
 
 class AdvanceForm(forms.Form):
@@ -66,3 +68,43 @@ class ResolveThroughForm(ActionForm):
 
 class NeedForm(ActionForm):
     title = forms.CharField(label=_("The need as units will read it"), max_length=200)
+
+
+class OpenContractForm(forms.Form):
+    """谈约: a unit and a community of the office's subtree start a contract, with the first
+    item either side brings from one of the four menus."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=Division.objects.none(), to_field_name="code"
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    note = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    menu = forms.ChoiceField(label=_("Menu"), choices=[CHOOSE, *Menu.choices], required=False)
+    side = forms.ChoiceField(label=_("Provided by"), choices=MenuItem.Side.choices, required=False)
+    item = forms.CharField(label=_("Item"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        j = jurisdiction(user)
+        self.fields["unit"].queryset = Unit.objects.visible_to(user).order_by("name")
+        self.fields["community"].queryset = Division.objects.filter(
+            j.office_q("code"), tier=Tier.VILLAGE
+        ).order_by("code")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("item") and not data.get("menu"):
+            self.add_error("menu", _("Choose the item's menu."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        items = [(data["menu"], data["side"], data["item"])] if data.get("item") else []
+        return {
+            "unit": data["unit"],
+            "community": data["community"],
+            "title": data["title"],
+            "note": data["note"],
+            "items": items,
+        }

@@ -18,19 +18,38 @@ from dispatch.services import jurisdiction
 from issues.models import Issue
 
 from . import services
-from .forms import AdvanceForm, NeedForm, ResolveThroughForm
+from .forms import AdvanceForm, NeedForm, OpenContractForm, ResolveThroughForm
 from .models import Contract
 from .selectors import matching_projects, matching_resources, public_community
 
 
 @login_required
 def contract_list(request):
+    """The contracts of the user's communities; an office also opens one here (谈约)."""
+    form = None
+    status = 200
+    if jurisdiction(request.user).administers:
+        form = OpenContractForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                contract = services.open_contract(actor=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("The contract is opened at its first step."))
+                return redirect("contracts:detail", pk=contract.pk)
+        if request.method == "POST":
+            status = 400
     contracts = (
         Contract.objects.visible_to(request.user)
         .select_related("unit", "community")
         .order_by("community__name", "step", "unit__name", "pk")[:500]
     )
-    return render(request, "contracts/list.html", {"contracts": contracts})
+    return render(
+        request, "contracts/list.html", {"contracts": contracts, "form": form}, status=status
+    )
 
 
 def _detail(request, contract: Contract, form: AdvanceForm | None = None, status: int = 200):

@@ -164,3 +164,44 @@ def test_the_contract_page_is_not_found_outside_the_jurisdiction(
     client.force_login(other_town_office)
     assert client.get(f"/contracts/{contract.pk}/").status_code == 404
     assert client.post(f"/contracts/{contract.pk}/advance/", {"step": "sign"}).status_code == 404
+
+
+def test_an_office_opens_a_contract_on_the_contracts_page(client, shaoxing, town_office):
+    hospital = unit()
+    client.force_login(town_office)
+    page = client.get("/contracts/").content.decode()
+    assert 'id="open-contract"' in page and "谢家坞村" in page and "书圣故里社区" not in page
+    answer = client.post(
+        "/contracts/",
+        {
+            "unit": hospital.pk,
+            "community": "330603008250",
+            "title": "医疗共建契约",
+            "note": "首次座谈",
+            "menu": "service",
+            "side": "unit",
+            "item": "每月义诊",
+        },
+    )
+    contract = Contract.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/contracts/{contract.pk}/"
+    assert contract.step == Contract.Step.NEGOTIATE and contract.items.get().title == "每月义诊"
+    # A community outside the office's town is no choice: a form error, nothing written.
+    outside = client.post(
+        "/contracts/",
+        {"unit": hospital.pk, "community": "330602002045", "title": "x", "note": "y"},
+    )
+    assert outside.status_code == 400 and Contract.objects.count() == 1
+
+
+def test_a_cadre_reads_contracts_but_has_no_form_to_open_one(
+    client, shaoxing, town_office, village_cadre
+):
+    contract_at(
+        Contract.Step.SIGN, actor=town_office, community=shaoxing.lanting_village, title="兰亭共建"
+    )
+    client.force_login(village_cadre)
+    page = client.get("/contracts/").content.decode()
+    assert "兰亭共建" in page and 'id="open-contract"' not in page
+    assert client.post("/contracts/", {"title": "x"}).status_code == 200
+    assert Contract.objects.count() == 1
