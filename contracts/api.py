@@ -23,14 +23,17 @@ from issues.models import Issue
 from issues.serializers import IssueSerializer
 
 from . import services
-from .models import Contract, Project, Resource, Unit
+from .models import Contract, Need, Offer, Project, Resource, Unit
 from .selectors import stats
 from .serializers import (
     AdvanceSerializer,
+    ClaimNeedSerializer,
     ContractCreateSerializer,
     ContractSerializer,
     ContractStatsQuerySerializer,
     ContractStatsSerializer,
+    NeedSerializer,
+    OfferSerializer,
     ProjectSerializer,
     ResolveThroughSerializer,
     ResourceSerializer,
@@ -187,3 +190,69 @@ class ProjectViewSet(_ResolveThrough, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Project.objects.visible_to(self.request.user).select_related("unit").order_by("pk")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: NeedSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: NeedSerializer, **ERRORS}),
+)
+class NeedViewSet(viewsets.ReadOnlyModelViewSet):
+    """The needs of the caller's communities (需求清单), which units take up."""
+
+    queryset = Need.objects.none()
+    serializer_class = NeedSerializer
+
+    def get_queryset(self):
+        return Need.objects.visible_to(self.request.user).order_by("-created_at", "pk")
+
+    @extend_schema(
+        request=ClaimNeedSerializer,
+        responses={200: NeedSerializer, **TRANSITION_ERRORS},
+        description="Record that a unit takes up the need (认领); 409 unless it is open.",
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        need = self.get_object()
+        data = ClaimNeedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            NeedSerializer(
+                services.claim_need(actor=request.user, need=need.pk, **data.validated_data)
+            ).data
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: NeedSerializer, **TRANSITION_ERRORS},
+        description="Mark a taken-up need met; 409 unless a unit has taken it up.",
+    )
+    @action(detail=True, methods=["post"])
+    def meet(self, request, pk=None):
+        need = self.get_object()
+        return Response(NeedSerializer(services.meet_need(actor=request.user, need=need.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: OfferSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: OfferSerializer, **ERRORS}),
+)
+class OfferViewSet(viewsets.ReadOnlyModelViewSet):
+    """What units offer the caller's communities (服务清单), which a community takes up."""
+
+    queryset = Offer.objects.none()
+    serializer_class = OfferSerializer
+
+    def get_queryset(self):
+        return Offer.objects.visible_to(self.request.user).order_by("-created_at", "pk")
+
+    @extend_schema(
+        request=None,
+        responses={200: OfferSerializer, **TRANSITION_ERRORS},
+        description="The community takes up the offer; 409 unless it is open.",
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        offer = self.get_object()
+        return Response(
+            OfferSerializer(services.take_offer(actor=request.user, offer=offer.pk)).data
+        )

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import CREDIT_CODE_PATTERN, Division, validate_credit_code
+from dispatch.models import CREDIT_CODE_PATTERN, PREFIX_LENGTH, Division, validate_credit_code
 from dispatch.services import jurisdiction
 from issues.models import Category, Issue
 
@@ -31,6 +31,20 @@ class ScopedQuerySet(models.QuerySet):
 
 class UnitQuerySet(ScopedQuerySet):
     scope = "division__code"
+
+    def visible_to(self, user) -> UnitQuerySet:
+        """Units in the user's subtrees, and the units of the district, city… above them (a
+        county hospital co-builds with a community of one of its towns)."""
+        j = jurisdiction(user)
+        if j.is_superuser:
+            return self.all()
+        above = {
+            prefix[:n] + "0" * (12 - n)
+            for prefix in j.prefixes
+            for n in PREFIX_LENGTH.values()
+            if n < len(prefix)
+        }
+        return self.filter(j.q(self.scope) | Q(division_id__in=above))
 
 
 class Unit(models.Model):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from dispatch.models import Division
 
-from .models import Contract, Kind, MenuItem, Project, Resource, Unit
+from .models import Contract, Kind, MenuItem, Need, Offer, Project, Resource, Unit
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -139,3 +139,21 @@ class ContractStatsQuerySerializer(serializers.Serializer):
         if not Division.objects.filter(code=value).exists():
             raise serializers.ValidationError(_("Unknown division code."))
         return value
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Need
+        fields = ["id", "community", "title", "issue", "status", "claimed_by", "created_at"]
+        read_only_fields = fields
+
+
+class ClaimNeedSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Offer
+        fields = ["id", "unit", "community", "title", "status", "created_at"]
+        read_only_fields = fields

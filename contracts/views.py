@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,10 +17,11 @@ from common.forms import add_service_errors
 from dispatch.models import Division, Tier
 from dispatch.services import jurisdiction
 from issues.models import Issue
+from issues.selectors import grid_ranking
 
 from . import services
 from .forms import AdvanceForm, NeedForm, OpenContractForm, ResolveThroughForm
-from .models import Contract
+from .models import Contract, Need, Offer, Project, Resource, Unit
 from .selectors import matching_projects, matching_resources, public_community
 
 
@@ -151,6 +153,77 @@ def raise_need(request, pk: int):
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(_back_to(issue))
+
+
+def _community(request, code: str) -> Division:
+    return get_object_or_404(
+        Division.objects.visible_to(request.user), code=code, tier=Tier.VILLAGE
+    )
+
+
+@login_required
+def community_page(request, code: str):
+    """One community's co-building for its offices and cadres: the needs units may take up,
+    the units' offers, resources, projects, and its grids ranked by resolved within the grid."""
+    community = _community(request, code)
+    user = request.user
+    return render(
+        request,
+        "contracts/community.html",
+        {
+            "community": community,
+            "may_act": jurisdiction(user).is_over(code),
+            "needs": Need.objects.filter(community=community)
+            .select_related("claimed_by", "issue")
+            .order_by("status", "-created_at"),
+            "offers": Offer.objects.filter(community=community)
+            .select_related("unit")
+            .order_by("status", "-created_at"),
+            "units": Unit.objects.visible_to(user).order_by("name"),
+            "resources": Resource.objects.filter(community=community).select_related("unit"),
+            "projects": Project.objects.filter(community=community).select_related("unit"),
+            "grids": grid_ranking(Issue.objects.visible_to(user), within=code),
+            "may_take": code in jurisdiction(user).cadre_at or jurisdiction(user).is_over(code),
+        },
+    )
+
+
+def _act(request, code: str, act) -> HttpResponse:
+    _community(request, code)
+    try:
+        act()
+    except (DomainError, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
+    else:
+        messages.success(request, _("Recorded."))
+    return redirect("contracts:community", code=code)
+
+
+@login_required
+@require_POST
+def need_claim(request, code: str, pk: int):
+    need = get_object_or_404(Need.objects.visible_to(request.user), pk=pk, community_id=code)
+    unit = Unit.objects.visible_to(request.user).filter(pk=request.POST.get("unit") or 0).first()
+    if unit is None:
+        messages.error(request, _("Choose the unit that takes it up."))
+        return redirect("contracts:community", code=code)
+    return _act(
+        request, code, lambda: services.claim_need(actor=request.user, need=need, unit=unit)
+    )
+
+
+@login_required
+@require_POST
+def need_meet(request, code: str, pk: int):
+    need = get_object_or_404(Need.objects.visible_to(request.user), pk=pk, community_id=code)
+    return _act(request, code, lambda: services.meet_need(actor=request.user, need=need))
+
+
+@login_required
+@require_POST
+def offer_take(request, code: str, pk: int):
+    offer = get_object_or_404(Offer.objects.visible_to(request.user), pk=pk, community_id=code)
+    return _act(request, code, lambda: services.take_offer(actor=request.user, offer=offer))
 
 
 def public_page(request, code: str):

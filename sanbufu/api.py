@@ -10,7 +10,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from contracts.api import ContractViewSet, ProjectViewSet, ResourceViewSet, UnitViewSet
+from contracts.api import (
+    ContractViewSet,
+    NeedViewSet,
+    OfferViewSet,
+    ProjectViewSet,
+    ResourceViewSet,
+    UnitViewSet,
+)
 from diaries.api import DiaryEntryViewSet
 from dispatch.api import (
     CadreViewSet,
@@ -67,6 +74,8 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("resources", ResourceViewSet, basename="resource")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("needs", NeedViewSet, basename="need")
+router.register("offers", OfferViewSet, basename="offer")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
