@@ -146,3 +146,28 @@ def test_resolved_within_the_grid_per_grid_and_per_subtree(
     client.force_login(superuser)
     dashboard = client.get("/admin/").content.decode()
     assert 'id="grid-ranking"' in dashboard and "第一网格" in dashboard
+
+
+def test_the_diary_api_takes_a_grid_for_each_issue(client, grids, village_cadre):
+    from django.utils import timezone
+
+    category()
+    posting = village_cadre.cadre.postings.get()
+    client.force_login(village_cadre)
+
+    def entry(grid):
+        return {
+            "posting": posting.pk,
+            "kind": "people",
+            "visited_on": timezone.localdate().isoformat(),
+            "households_visited": 3,
+            "summary": "走访三户",
+            "issues": [{"title": "路面坑洼", "category": "water", "grid": grid}],
+        }
+
+    ok = client.post("/api/v1/diaries/", entry(grids[0].pk), content_type="application/json")
+    assert ok.status_code == 201, ok.content
+    assert Issue.objects.get().grid == grids[0]
+    wrong = client.post("/api/v1/diaries/", entry(grids[2].pk), content_type="application/json")
+    assert wrong.status_code == 400
+    assert Issue.objects.count() == 1
