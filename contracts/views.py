@@ -18,6 +18,7 @@ from dispatch.models import Division, Tier
 from dispatch.services import jurisdiction
 from issues.models import Issue
 from issues.selectors import grid_ranking
+from issues.views import issue_page
 
 from . import services
 from .forms import AdvanceForm, NeedForm, OpenContractForm, ResolveThroughForm
@@ -105,7 +106,12 @@ def contract_advance(request, pk: int):
 
 
 def _issue(request, pk: int) -> Issue:
-    return get_object_or_404(Issue.objects.visible_to(request.user), pk=pk)
+    return get_object_or_404(
+        Issue.objects.visible_to(request.user)
+        .for_list()
+        .select_related("claimed_by__cadre", "raised_by__cadre"),
+        pk=pk,
+    )
 
 
 def _back_to(issue: Issue) -> str:
@@ -115,6 +121,8 @@ def _back_to(issue: Issue) -> str:
 @login_required
 @require_POST
 def resolve_through(request, pk: int):
+    """The panel's resolve-through form. A form or service error shows the issue page again
+    with the error in the panel (400); a refusal by the rules is a message on the page."""
     issue = _issue(request, pk)
     form = ResolveThroughForm(
         request.POST,
@@ -134,8 +142,9 @@ def resolve_through(request, pk: int):
         else:
             messages.success(request, _("Resolved with the co-building partner."))
             return redirect(_back_to(issue))
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(_back_to(issue))
+    # The issue page again, its partners' panel showing this bound form (partners_panel).
+    request.partners_form = form
+    return issue_page(request, issue, status=400)
 
 
 @login_required

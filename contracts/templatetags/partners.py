@@ -41,7 +41,9 @@ def partners_panel(context, issue):
         resources=resources,
         projects=projects,
         need=need,
-        form=ResolveThroughForm(
+        # A failed post comes back bound, with its errors (contracts.views.resolve_through).
+        form=getattr(context["request"], "partners_form", None)
+        or ResolveThroughForm(
             issue=issue, resources=resources, projects=projects, prefix="through"
         ),
         need_form=NeedForm(

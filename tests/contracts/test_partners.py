@@ -88,7 +88,13 @@ def test_the_panel_offers_only_matching_contracted_resources(
         f"/contracts/issues/{issue.pk}/resolve/",
         {"through-source": f"resource:{wrong.pk}", "through-resolution": "x", "through-version": 1},
     )
-    assert answer.status_code == 302
+    assert answer.status_code == 400
+    assert 'id="partners-through" open' in answer.content.decode()
+    empty = client.post(
+        f"/contracts/issues/{issue.pk}/resolve/",
+        {"through-source": f"resource:{clinic.pk}", "through-resolution": "", "through-version": 1},
+    )
+    assert empty.status_code == 400
     issue.refresh_from_db()
     assert not issue.is_resolved
     with pytest.raises(ValidationError):
