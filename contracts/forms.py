@@ -28,7 +28,9 @@ class AdvanceForm(forms.Form):
         self.initial.setdefault("step", contract.next_step)
         self.initial.setdefault("version", contract.version)
         self.initial.setdefault("on", timezone.localdate())
-        if contract.next_step != Contract.Step.EVALUATE:
+        if contract.next_step == Contract.Step.EVALUATE:
+            self.fields["score"].required = True
+        else:
             del self.fields["score"]
 
 

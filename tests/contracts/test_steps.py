@@ -205,3 +205,17 @@ def test_a_cadre_reads_contracts_but_has_no_form_to_open_one(
     assert "兰亭共建" in page and 'id="open-contract"' not in page
     assert client.post("/contracts/", {"title": "x"}).status_code == 200
     assert Contract.objects.count() == 1
+
+
+def test_the_evaluation_form_asks_for_the_score(client, shaoxing, town_office):
+    contract = contract_at(
+        Contract.Step.PERFORM, actor=town_office, community=shaoxing.lanting_village
+    )
+    client.force_login(town_office)
+    post = {"step": "evaluate", "version": contract.version, "on": "2026-01-06", "note": "评议"}
+    assert client.post(f"/contracts/{contract.pk}/advance/", post).status_code == 400
+    answer = client.post(f"/contracts/{contract.pk}/advance/", {**post, "score": "95"})
+    assert answer.status_code == 302
+    contract.refresh_from_db()
+    assert (contract.step, contract.score) == (Contract.Step.EVALUATE, 95)
+    assert 'id="advance"' not in client.get(f"/contracts/{contract.pk}/").content.decode()
