@@ -46,10 +46,10 @@ def test_an_office_moves_a_contract_to_perform_and_a_cadre_resolves_through_it(
     page.goto("/contracts/")
     page.click(f"a[href='/contracts/{contract.pk}/']")
     expect(page).to_have_url(re.compile(rf"/contracts/{contract.pk}/$"))
-    for step, note in (("sign", "签约仪式"), ("publicise", "公示栏亮约"), ("perform", "首次巡诊")):
+    for shown, note in (("签约", "签约仪式"), ("亮约", "公示栏亮约"), ("履约", "首次巡诊")):
         page.fill("#advance textarea[name=note]", note)
         page.click("#advance button[type=submit]")
-        expect(page.locator("#contract-step")).to_have_text(str(Contract.Step(step).label))
+        expect(page.locator("#contract-step")).to_have_text(shown)
     page.screenshot(path=artifacts_dir / "contract-perform-phone.png", full_page=True)
     contract.refresh_from_db()
     assert contract.step == Contract.Step.PERFORM
