@@ -10,7 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import CREDIT_CODE_PATTERN, PREFIX_LENGTH, Division, validate_credit_code
+from dispatch.models import (
+    CREDIT_CODE_PATTERN,
+    PREFIX_LENGTH,
+    Division,
+    validate_credit_code,
+    within_q,
+)
 from dispatch.services import jurisdiction
 from issues.models import Category, Issue
 
@@ -24,8 +30,6 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(jurisdiction(user).q(self.scope))
 
     def within(self, code: str):
-        from dispatch.models import within_q
-
         return self.filter(within_q(self.scope, code))
 
 
@@ -97,9 +101,6 @@ class ContractQuerySet(ScopedQuerySet):
         """Contracts the community has made public (亮约) or taken further."""
         return self.filter(step__in=Contract.PUBLIC_STEPS)
 
-    def signed(self) -> ContractQuerySet:
-        return self.filter(step__in=Contract.STEPS[1:])
-
 
 class Contract(models.Model):
     """A two-way service contract between a unit and a community, moved through five steps
@@ -155,10 +156,6 @@ class Contract(models.Model):
     def next_step(self) -> str | None:
         i = self.STEPS.index(self.step)
         return self.STEPS[i + 1] if i + 1 < len(self.STEPS) else None
-
-    @property
-    def is_signed(self) -> bool:
-        return self.step != self.Step.NEGOTIATE
 
 
 class ContractStep(models.Model):

@@ -60,9 +60,9 @@ def stats(user, *, within: str | None = None) -> dict:
     status, serving part-time committee members, needs met and issues resolved with a
     partner. Seven grouped queries, whatever the number of rows."""
 
-    def scoped(qs, lookup: str = "community__code"):
-        qs = qs.visible_to(user) if hasattr(qs, "visible_to") else qs
-        return qs.filter(within_q(lookup, within)) if within else qs
+    def scoped(qs):
+        qs = qs.visible_to(user)
+        return qs.within(within) if within else qs
 
     contracts = scoped(Contract.objects.all()).order_by()
     by_step = dict(contracts.values_list("step").annotate(n=Count("id")))
