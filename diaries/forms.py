@@ -67,6 +67,7 @@ class IssueForm(PageForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     category = forms.ChoiceField(label=_("Category"))
+    grid = forms.TypedChoiceField(label=_("Grid"), required=False, coerce=int, empty_value=None)
     reporter_name = forms.CharField(label=_("Raised by (name)"), max_length=50, required=False)
     reporter_phone = forms.CharField(
         label=_("Their phone"),
@@ -81,10 +82,19 @@ class IssueForm(PageForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, categories, **kwargs):
+    def __init__(self, *args, categories, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Categories are loaded once per request and shared by every row.
         self.fields["category"].choices = [CHOOSE] + [(c.code, str(c)) for c in categories]
+        # The grids of the cadre's villages, likewise; the service checks the grid lies in
+        # the chosen posting's village.
+        if grids:
+            several = len({g.division_id for g in grids}) > 1
+            self.fields["grid"].choices = [("", _("none"))] + [
+                (g.pk, f"{g.division.name} · {g.name}" if several else g.name) for g in grids
+            ]
+        else:
+            del self.fields["grid"]
 
 
 class BaseIssueFormSet(forms.BaseFormSet):
@@ -114,6 +124,7 @@ class BaseIssueFormSet(forms.BaseFormSet):
             "title": data["title"],
             "description": data.get("description", ""),
             "category": data["category"],
+            "grid": data.get("grid"),
             "reporter_name": data.get("reporter_name", ""),
             "reporter_phone": data.get("reporter_phone", ""),
             "resolved_on_spot": bool(data.get("resolved_on_spot")),

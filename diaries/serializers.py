@@ -30,6 +30,7 @@ class DiaryIssueSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
     )
     category = serializers.CharField(max_length=40)
+    grid = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
     resolved_on_spot = serializers.BooleanField(required=False, default=False)

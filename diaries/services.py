@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.phones import normalize_phone
-from dispatch.models import Posting
+from dispatch.models import Grid, Posting
 from issues import services as issue_services
 from issues.models import Category
 
@@ -74,8 +74,8 @@ def log_diary_entry(
     """Log a visit and raise its issues, all or nothing.
 
     Only the posting's own cadre writes it, during the posting's term. Each issue dict has
-    title, description, category (code or Category), reporter_name, reporter_phone,
-    resolved_on_spot and resolution; issues take the posting's division and enterprise. One
+    title, description, category (code or Category), grid (an id of a grid of the posting's
+    village, optional), reporter_name, reporter_phone, resolved_on_spot and resolution; issues take the posting's division and enterprise. One
     invalid issue rejects the whole entry: ValidationError with the errors of each issue
     under `issues` as a list aligned with the input.
 
@@ -102,10 +102,15 @@ def log_diary_entry(
 
     issues = issues or []
     categories = {c.code: c for c in Category.objects.all()}
+    # An issue's grid, optional, is one of the posting's village (一网格一支部).
+    grids = {g.pk: g for g in Grid.objects.filter(division_id=posting.division_id)}
     if len(issues) > MAX_ISSUES_PER_ENTRY:
         errors["issues"] = [too_many_issues_message()]
     else:
         issue_errors = check_issues(issues, categories)
+        for spec, e in zip(issues, issue_errors, strict=True):
+            if spec.get("grid") is not None and spec["grid"] not in grids:
+                e["grid"] = [_("Choose a grid of %(village)s.") % {"village": posting.division}]
         if any(issue_errors):
             errors["issues"] = issue_errors
     if errors:
@@ -129,6 +134,7 @@ def log_diary_entry(
                     actor=actor,
                     division=posting.division,
                     enterprise=posting.enterprise,
+                    grid=grids.get(spec["grid"]) if spec.get("grid") is not None else None,
                     posting=posting,
                     category=category if isinstance(category, Category) else categories[category],
                     title=spec["title"],

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from dispatch.models import Posting, Tier
+from dispatch.models import Grid, Posting, Tier
 from dispatch.services import jurisdiction
 from durable import idempotency
 from issues.models import Category, Issue
@@ -78,11 +78,16 @@ def diary_new(request):
         messages.info(request, _("You have no active posting, so there is no diary to write."))
         return redirect("home")
     categories = list(Category.objects.all())
+    grids = list(
+        Grid.objects.filter(division_id__in={p.division_id for p in postings}).select_related(
+            "division"
+        )
+    )
     loose_errors: list[str] = []
     if request.method == "POST":
         form = DiaryEntryForm(request.POST, postings=postings)
         formset = IssueFormSet(
-            request.POST, prefix="issues", form_kwargs={"categories": categories}
+            request.POST, prefix="issues", form_kwargs={"categories": categories, "grids": grids}
         )
         token = request.POST.get("submission_token", "")[:64]
         if token and (saved := _saved_by(request.user, token)):
@@ -127,7 +132,9 @@ def diary_new(request):
         status = 400
     else:
         form = DiaryEntryForm(postings=postings)
-        formset = IssueFormSet(prefix="issues", form_kwargs={"categories": categories})
+        formset = IssueFormSet(
+            prefix="issues", form_kwargs={"categories": categories, "grids": grids}
+        )
         status = 200
     return render(
         request,

@@ -377,11 +377,13 @@ class Posting(models.Model):
 
 
 class Membership(models.Model):
-    """An office member (三服务办公室) or a leader (领导干部) of a division."""
+    """An office member (三服务办公室) or a leader (领导干部) of a division, or a grid member
+    (网格员 / 支部书记) of one grid of a village or community."""
 
     class Role(models.TextChoices):
         OFFICE = "office", _("office member")
         LEADER = "leader", _("leader")
+        GRID = "grid", _("grid member")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -393,6 +395,15 @@ class Membership(models.Model):
         Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+    # A grid member's grid (in `division`); a grid member sees only the issues of this grid.
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -400,14 +411,27 @@ class Membership(models.Model):
         ordering = ["division", "role", "user"]
         constraints = [
             models.UniqueConstraint(fields=["user", "division", "role"], name="membership_unique"),
+            models.CheckConstraint(
+                name="membership_grid_iff_role",
+                condition=Q(role="grid", grid__isnull=False)
+                | (~Q(role="grid") & Q(grid__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.get_role_display()} {self.division}"
+        return f"{self.user} {self.get_role_display()} {self.grid or self.division}"
 
     def clean(self) -> None:
         if not self.division_id:
             return
+        if self.role == self.Role.GRID:
+            if not self.grid_id:
+                raise ValidationError({"grid": _("A grid member serves one grid.")})
+            if self.grid.division_id != self.division_id:
+                raise ValidationError({"grid": _("The grid lies in another division.")})
+            return
+        if self.grid_id:
+            raise ValidationError({"grid": _("Only a grid member serves a grid.")})
         if self.division.tier == Tier.VILLAGE:
             raise ValidationError({"division": _("Offices sit at town, county or city tier.")})
         if self.role == self.Role.LEADER and self.division.tier == Tier.TOWN:

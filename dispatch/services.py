@@ -13,9 +13,6 @@ from .models import Division, Membership, Posting, Tier, code_prefix, subtree_q
 if TYPE_CHECKING:
     from .actors import Actor
 
-if TYPE_CHECKING:
-    from .actors import Actor
-
 
 @dataclass(frozen=True)
 class Jurisdiction:
@@ -33,6 +30,8 @@ class Jurisdiction:
     leader_at: frozenset[str] = field(default_factory=frozenset)
     # The kinds of the user's active postings (Posting.Kind values).
     posting_kinds: frozenset[str] = field(default_factory=frozenset)
+    # Grids (ids) whose issues a grid member sees and handles at village tier.
+    grid_at: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def office_prefixes(self) -> tuple[str, ...]:
@@ -50,6 +49,10 @@ class Jurisdiction:
             return Q()
         q = subtree_q(lookup, self.office_prefixes)
         return q & ~Q(**{f"{lookup}__in": self.office_at}) if strictly_below else q
+
+    def grid_q(self, lookup: str) -> Q:
+        """Rows whose grid (id at `lookup`) is one the user serves as a grid member."""
+        return Q(**{f"{lookup}__in": self.grid_at}) if self.grid_at else Q(pk__in=[])
 
     def sees(self, code: str) -> bool:
         return self.is_superuser or code.startswith(self.prefixes)
@@ -89,10 +92,15 @@ def jurisdiction(user: Actor) -> Jurisdiction:
         cadre_at = {code for code, _kind in postings}
         office_at: set[str] = set()
         leader_at: set[str] = set()
+        grid_at: set[int] = set()
         tiers: dict[str, str] = {}
-        for code, tier, role in Membership.objects.filter(user=user).values_list(
-            "division_id", "division__tier", "role"
+        for code, tier, role, grid in Membership.objects.filter(user=user).values_list(
+            "division_id", "division__tier", "role", "grid_id"
         ):
+            if role == Membership.Role.GRID:
+                # A grid is no subtree: it adds the grid's issues, not the village's.
+                grid_at.add(grid)
+                continue
             tiers[code] = tier
             (office_at if role == Membership.Role.OFFICE else leader_at).add(code)
         for code in cadre_at:
@@ -108,6 +116,7 @@ def jurisdiction(user: Actor) -> Jurisdiction:
             posting_kinds=frozenset(kind for _code, kind in postings),
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
+            grid_at=frozenset(grid_at),
         )
     user._sanbufu_jurisdiction = result  # type: ignore[attr-defined]
     return result

@@ -158,6 +158,7 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         "title",
         "category",
         "division",
+        "grid",
         "holder",
         "tier",
         "status",

@@ -30,13 +30,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from common.drf import CSVRenderer, XLSXRenderer, is_tabular
-from dispatch.models import Enterprise
+from dispatch.models import Enterprise, Grid
 from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 
 from . import services
 from .filters import IssueFilter
 from .models import Category, Issue, IssueEvent
-from .selectors import stats
+from .selectors import grid_ranking, stats
 from .serializers import (
     AssignSerializer,
     CategorySerializer,
@@ -210,7 +210,13 @@ class IssueViewSet(
             enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
             if enterprise is None:
                 raise exceptions.ValidationError({"enterprise": [_("Unknown enterprise.")]})
-        issue = services.raise_issue(actor=request.user, enterprise=enterprise, **fields)
+        grid_id = fields.pop("grid", None)
+        grid = None
+        if grid_id is not None:
+            grid = Grid.objects.filter(pk=grid_id).first()
+            if grid is None:
+                raise exceptions.ValidationError({"grid": [_("Unknown grid.")]})
+        issue = services.raise_issue(actor=request.user, enterprise=enterprise, grid=grid, **fields)
         return Response(self._fresh(issue.pk), status=status.HTTP_201_CREATED)
 
     def _fresh(self, pk: int) -> dict:
@@ -307,8 +313,10 @@ class StatsView(APIView):
     def get(self, request):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        figures = stats(Issue.objects.visible_to(request.user), **query.validated_data)
+        visible = Issue.objects.visible_to(request.user)
+        figures = stats(visible, **query.validated_data)
         figures.setdefault("within", None)
+        figures["by_grid"] = grid_ranking(visible, **query.validated_data)
         if is_tabular(request):
             return Response(stats_table(figures))
         return Response(StatsSerializer(figures).data)

@@ -21,7 +21,7 @@ from common.weeks import week_of
 from dispatch.models import TIERS, Tier
 
 from .models import Issue
-from .selectors import stats
+from .selectors import grid_ranking, stats
 
 WEEKS = 12
 RAISED_COLOUR = "#417690"
@@ -112,6 +112,8 @@ def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
         "weekly_chart": weekly_chart(weekly),
         "category_chart": bar_chart(by_category),
         "village_chart": bar_chart(by_village),
+        # 小事不出网格: the grids ranked by their share resolved within the grid.
+        "grids": grid_ranking(issues, limit=10),
     }
 
 

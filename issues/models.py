@@ -68,8 +68,13 @@ PLACES_PER_WORD = 20
 
 class IssueQuerySet(models.QuerySet):
     def visible_to(self, user) -> IssueQuerySet:
-        """The only door to issues: those whose origin lies in the user's jurisdiction."""
-        return self.filter(jurisdiction(user).q("division__code"))
+        """The only door to issues: those whose origin lies in the user's jurisdiction, and
+        those of the grids a grid member serves."""
+        j = jurisdiction(user)
+        q = j.q("division__code")
+        if j.grid_at:  # (q may be the empty Q of a superuser, which an OR would drop)
+            q |= j.grid_q("grid")
+        return self.filter(q)
 
     def actionable_by(self, user) -> IssueQuerySet:
         """Visible issues whose holder is a division the user serves (at the issue's tier)."""
@@ -79,6 +84,7 @@ class IssueQuerySet(models.QuerySet):
         return self.visible_to(user).filter(
             Q(tier=Tier.VILLAGE, holder_id__in=j.cadre_at)
             | Q(holder_id__in=j.office_at | j.leader_at)
+            | (Q(tier=Tier.VILLAGE) & j.grid_q("grid"))
         )
 
     def mine(self, user) -> IssueQuerySet:
@@ -139,7 +145,14 @@ class IssueQuerySet(models.QuerySet):
 
     def for_list(self) -> IssueQuerySet:
         return self.select_related(
-            "division", "holder", "category", "enterprise", "department", "claimed_by", "raised_by"
+            "division",
+            "grid",
+            "holder",
+            "category",
+            "enterprise",
+            "department",
+            "claimed_by",
+            "raised_by",
         )
 
 

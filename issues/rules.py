@@ -109,13 +109,17 @@ ACTIONS: dict[
 def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
-    if not j.sees(issue.division_id):
+    # A grid member (网格员) sees the issues of their grid and handles them at the front line.
+    in_grid = issue.grid_id is not None and issue.grid_id in j.grid_at
+    if not (j.sees(issue.division_id) or in_grid):
         return set()
     if j.is_superuser:
         return {CADRE, OFFICE, LEADER, HOLDER_LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER}
     held = {VIEWER}
     holder = issue.holder_id
     if issue.tier == Tier.VILLAGE and holder in j.cadre_at:
+        held.add(CADRE)
+    if issue.tier == Tier.VILLAGE and in_grid:
         held.add(CADRE)
     if holder in j.office_at:
         held.add(OFFICE)

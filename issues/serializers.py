@@ -64,6 +64,7 @@ class IssueSerializer(serializers.ModelSerializer):
             "tier",
             "division",
             "enterprise",
+            "grid",
             "holder",
             "department",
             "claimed_by",
@@ -112,6 +113,8 @@ class IssueSerializer(serializers.ModelSerializer):
 class IssueCreateSerializer(serializers.Serializer):
     division = serializers.CharField(max_length=12)
     enterprise = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # Optional: a grid of the division (网格), by id.
+    grid = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     category = serializers.CharField(max_length=40)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(
@@ -221,6 +224,7 @@ class StatsSerializer(serializers.Serializer):
     until = serializers.DateField(allow_null=True)
     found = serializers.IntegerField()
     resolved_on_spot = serializers.IntegerField()
+    resolved_in_grid = serializers.IntegerField()
     reached = Reached()
     resolved = serializers.IntegerField()
     resolved_by_tier = ByTier()
@@ -229,6 +233,18 @@ class StatsSerializer(serializers.Serializer):
     closure_rate = serializers.FloatField(allow_null=True)
     on_time_rate = serializers.FloatField(allow_null=True)
     by_category = ByCategory(many=True)
+
+    class ByGrid(serializers.Serializer):
+        grid = serializers.IntegerField()
+        name = serializers.CharField()
+        division = serializers.CharField()
+        division_name = serializers.CharField()
+        found = serializers.IntegerField()
+        resolved = serializers.IntegerField()
+        resolved_in_grid = serializers.IntegerField()
+        in_grid_rate = serializers.FloatField()
+
+    by_grid = ByGrid(many=True)
 
 
 class StatsQuerySerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ def issue_table(rows) -> Table:
         pgettext_lazy("export", "status"),
         pgettext_lazy("export", "tier"),
         pgettext_lazy("export", "origin"),
+        pgettext_lazy("export", "grid"),
         pgettext_lazy("export", "holder"),
         pgettext_lazy("export", "department"),
         pgettext_lazy("export", "raised on"),
@@ -36,6 +37,7 @@ def issue_table(rows) -> Table:
                 issue.get_status_display(),
                 issue.get_tier_display(),
                 f"{issue.division.code} {issue.division.name}",
+                issue.grid.name if issue.grid else "",
                 f"{issue.holder.code} {issue.holder.name}",
                 issue.department.name if issue.department else "",
                 issue.raised_on,
@@ -53,6 +55,7 @@ def issue_table(rows) -> Table:
 STAT_LABELS = [
     ("found", pgettext_lazy("export", "found")),
     ("resolved_on_spot", pgettext_lazy("export", "resolved on the spot")),
+    ("resolved_in_grid", pgettext_lazy("export", "resolved within the grid")),
     ("reached.town", pgettext_lazy("export", "reached town")),
     ("reached.county", pgettext_lazy("export", "reached county")),
     ("reached.city", pgettext_lazy("export", "reached city")),
@@ -81,6 +84,15 @@ def stats_table(figures: dict) -> Table:
         for part in key.split("."):
             value = value[part]
         table.rows.append([str(label), value])
+    for row in figures.get("by_grid", []):
+        label = f"{row['division_name']} {row['name']}"
+        table.rows.append([f"{label}: {pgettext_lazy('export', 'found')}", row["found"]])
+        table.rows.append(
+            [
+                f"{label}: {pgettext_lazy('export', 'resolved within the grid')}",
+                row["resolved_in_grid"],
+            ]
+        )
     for row in figures["by_category"]:
         table.rows.append([f"{row['category']}: {pgettext_lazy('export', 'found')}", row["found"]])
         table.rows.append(

@@ -119,6 +119,10 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
     )
 
 
+# The issue page for other apps' views that answer with it (a failed form of a panel).
+issue_page = _detail
+
+
 @login_required
 def issue_detail(request, pk: int):
     return _detail(request, _load(request, pk))

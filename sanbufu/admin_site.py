@@ -12,6 +12,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from contracts.selectors import stats as co_building_stats
 from dispatch.backends import is_member
 from issues.dashboard import office_dashboard
 from meetings.services import this_weeks_meetings
@@ -45,5 +46,6 @@ class SanbufuAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         dashboard = office_dashboard(request.user)
         dashboard["meetings"] = this_weeks_meetings(request.user)
+        dashboard["co_building"] = co_building_stats(request.user)
         extra_context = {**(extra_context or {}), "dashboard": dashboard}
         return super().index(request, extra_context)

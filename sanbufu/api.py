@@ -10,6 +10,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from contracts.api import (
+    ContractViewSet,
+    NeedViewSet,
+    OfferViewSet,
+    ProjectViewSet,
+    ResourceViewSet,
+    UnitViewSet,
+)
 from diaries.api import DiaryEntryViewSet
 from dispatch.api import (
     CadreViewSet,
@@ -62,6 +70,13 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("issues", IssueViewSet, basename="issue")
 router.register("diaries", DiaryEntryViewSet, basename="diary")
 router.register("meetings", MeetingViewSet, basename="meeting")
+# Co-building: units, contracts (and their statistics), resources, projects.
+router.register("units", UnitViewSet, basename="unit")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("needs", NeedViewSet, basename="need")
+router.register("offers", OfferViewSet, basename="offer")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

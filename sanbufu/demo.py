@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from diaries.services import log_diary_entry
-from dispatch.models import Department, Membership, Posting, Tier, ancestor_code
+from dispatch.models import Department, Grid, Membership, Posting, Tier, ancestor_code
 from issues import services, sweep
 from issues.models import Category, Issue
 
@@ -84,7 +84,7 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
     today = timezone.localdate(now)
     offices = {}
     leaders = {}
-    for m in Membership.objects.select_related("user"):
+    for m in Membership.objects.exclude(role=Membership.Role.GRID).select_related("user"):
         target = offices if m.role == Membership.Role.OFFICE else leaders
         target.setdefault(m.division_id, m.user)
     departments = {}
@@ -94,6 +94,9 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
     postings = list(
         Posting.objects.active(today).select_related("cadre__user", "division", "enterprise")
     )
+    grids: dict[str, list[int]] = {}
+    for grid in Grid.objects.order_by("pk"):
+        grids.setdefault(grid.division_id, []).append(grid.pk)
     with transaction.atomic():
         for posting in postings:
             pool = ENTERPRISE_ISSUES if posting.kind == Posting.Kind.ENTERPRISE else PEOPLE_ISSUES
@@ -115,6 +118,11 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
                             "reporter_phone": f"138{rng.randint(10000000, 99999999)}",
                             "resolved_on_spot": on_spot,
                             "resolution": rng.choice(RESOLUTIONS) if on_spot else "",
+                            # The village's grids, where it has them (一网格一支部).
+                            "grid": rng.choice(grids[posting.division_id])
+                            if posting.division_id in grids
+                            and posting.kind != Posting.Kind.ENTERPRISE
+                            else None,
                         }
                     )
                 entry = log_diary_entry(

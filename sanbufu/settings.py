@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "meetings",
     "diaries",
     "integrations",
+    # Co-building units and contracts, and the panel they add to the issue page.
+    "contracts",
     "durable",
     "ops",
     "sanbufu",
@@ -427,6 +429,9 @@ SPECTACULAR_SETTINGS = {
         "PostingKindEnum": "dispatch.models.Posting.Kind",
         "DiaryKindEnum": "diaries.models.DiaryEntry.Kind",
         "EventKindEnum": "issues.models.IssueEvent.Kind",
+        # Co-building.
+        "UnitKindEnum": "contracts.models.Unit.Kind",
+        "ResourceKindEnum": "contracts.models.Kind",
     },
 }
 

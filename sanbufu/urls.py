@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("issues.urls")),
     path("", include("meetings.urls")),
     path("", include("diaries.urls")),
+    path("", include("contracts.urls")),
 ]
 
 handler404 = "sanbufu.views.not_found"

@@ -27,10 +27,27 @@ def service(category: Category) -> dict:
         "service_code": category.code,
         "service_name": str(category),
         "description": str(category),
-        "metadata": False,
+        # Every service takes the optional grid attribute (GRID_ATTRIBUTE).
+        "metadata": True,
         "type": "realtime",
         "keywords": "",
         "group": "",
+    }
+
+
+def grid_attribute() -> dict:
+    """The one attribute every service definition lists: the grid (网格) of the village at
+    `address_id`, optional, posted as attribute[grid]."""
+    return {
+        "variable": True,
+        "code": "grid",
+        "datatype": "number",
+        "required": False,
+        "datatype_description": pgettext(
+            "open311", "The id of a grid of the village or community at address_id."
+        ),
+        "order": 1,
+        "description": pgettext("open311", "Grid"),
     }
 
 

@@ -17,13 +17,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.models import Division, Tier, subtree_q
+from dispatch.models import Division, Grid, Tier, subtree_q
 from issues import services as issue_services
 from issues.models import Category, Issue
 
 from ..services import integration_for_key
 from .renderers import Open311XMLRenderer, SuffixNegotiation
-from .representations import public_issues, service, service_request, w3c
+from .representations import grid_attribute, public_issues, service, service_request, w3c
 from .serializers import (
     MAX_REQUESTS,
     JurisdictionQuery,
@@ -143,8 +143,7 @@ class ServiceDefinitionView(Open311View):
         category = Category.objects.filter(code=service_code).first()
         if category is None:
             raise Open311Error(404, _("Unknown service_code: %(code)s.") % {"code": service_code})
-        # No service has extra attributes (metadata is false), so the list is empty.
-        return Response({"service_code": category.code, "attributes": []})
+        return Response({"service_code": category.code, "attributes": [grid_attribute()]})
 
 
 class RequestListView(Open311View):
@@ -194,6 +193,17 @@ class RequestListView(Open311View):
             raise Open311Error(400, _("address_id lies outside jurisdiction_id."))
         if integration.division_id and not division.code.startswith(integration.division.prefix):
             raise Open311Error(403, _("This api_key may not post requests for that address."))
+        grid = None
+        grid_value = (form.get("attribute[grid]") or "").strip()
+        if grid_value:
+            grid = Grid.objects.filter(
+                pk=int(grid_value) if grid_value.isdigit() and len(grid_value) <= 18 else 0,
+                division=division,
+            ).first()
+            if grid is None:
+                raise Open311Error(
+                    400, _("attribute[grid] is no grid of the village at address_id.")
+                )
         description = fields["description"]
         name = " ".join(filter(None, [fields.get("first_name"), fields.get("last_name")]))
         first_line = description.splitlines()[0]
@@ -205,6 +215,7 @@ class RequestListView(Open311View):
                 category=category,
                 title=title,
                 description=description,
+                grid=grid,
                 reporter_name=name,
                 reporter_phone=fields.get("phone", ""),
             )

@@ -62,9 +62,12 @@ def test_services_are_the_categories_in_json_and_xml(root, keqiao_key):
     assert set(json_services[0]) >= {"service_code", "service_name", "metadata", "type"}
     xml_services = GeoReport(root, output_format="xml").get_service_list()
     assert [s["service_code"] for s in xml_services] == ["roads", "water"]
-    assert xml_services[0]["metadata"] == "false"
+    assert xml_services[0]["metadata"] == "true"
     definition = GeoReport(root).get_service_definition("water")
-    assert definition == {"service_code": "water", "attributes": []}
+    assert definition["service_code"] == "water"
+    # The one attribute: the grid of the village, optional.
+    [grid] = definition["attributes"]
+    assert (grid["code"], grid["datatype"], grid["required"]) == ("grid", "number", False)
 
 
 def test_request_posted_with_a_key_reads_back_through_the_client_in_json_and_xml(root, keqiao_key):
@@ -161,6 +164,9 @@ def test_request_filters(root, keqiao_key):
         ({"address_id": "330602002045"}, 403),
         ({"description": ""}, 400),
         ({"service_code": ""}, 400),
+        ({"attribute[grid]": "424242"}, 400),
+        ({"attribute[grid]": "not a number"}, 400),
+        ({"attribute[grid]": "9" * 40}, 400),
     ],
 )
 def test_bad_posts_answer_the_spec_error_list_and_write_nothing(root, keqiao_key, data, code):
@@ -179,6 +185,25 @@ def test_bad_posts_answer_the_spec_error_list_and_write_nothing(root, keqiao_key
     error = ET.fromstring(as_xml.content)
     assert error.tag == "errors" and error.find("error/code").text == str(code)
     assert Issue.objects.count() == 0
+
+
+def test_a_request_posted_with_its_grid_is_raised_in_that_grid(root, keqiao_key, shaoxing):
+    from dispatch.models import Grid
+
+    grid = Grid.objects.create(name="第一网格", division=shaoxing.lanting_village)
+    other = Grid.objects.create(name="谢家坞网格", division=shaoxing.xiejiawu)
+    body = {
+        "api_key": keqiao_key,
+        "service_code": "water",
+        "address_id": "330603008250",
+        "description": "水管破裂",
+    }
+    answer = post(root, **body, **{"attribute[grid]": str(grid.pk)})
+    assert answer.status_code == 201
+    assert Issue.objects.get(pk=answer.json()[0]["service_request_id"]).grid == grid
+    # A grid of another village is refused.
+    assert post(root, **body, **{"attribute[grid]": str(other.pk)}).status_code == 400
+    assert Issue.objects.count() == 1
 
 
 def test_unknown_request_service_and_jurisdiction_are_404(root, keqiao_key):

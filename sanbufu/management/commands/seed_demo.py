@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from contracts.demo import seed_co_building
 from dispatch.models import (
     Cadre,
     Department,
@@ -157,6 +158,11 @@ MEMBERS = [
     ("leader_city", "孔辰", CITY, LEADER),
     ("leader_city2", "曹巳", CITY, LEADER),
 ]
+# (username, name, village, grid name): grid members (网格员) who see their grid's issues.
+GRID_MEMBERS = [
+    ("grid_shusheng", "褚网格", SHUSHENG, "书圣故里第一网格"),
+    ("grid_lanting", "魏网格", LANTING_VILLAGE, "兰亭村第一网格"),
+]
 SUPERUSER = "admin"
 
 
@@ -181,6 +187,7 @@ class Command(BaseCommand):
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
         seed_issues(self.stdout)
+        seed_co_building(self.stdout)
         # The current week's meetings, so that /meetings/ has one on any weekday.
         week = convene_meetings()
         self.stdout.write(f"{week['week']}: {len(week['convened'])} meetings convened.")
@@ -190,6 +197,7 @@ class Command(BaseCommand):
     def place_codes() -> set[str]:
         return (
             {code for _, _, code, _ in MEMBERS}
+            | {code for _, _, code, _ in GRID_MEMBERS}
             | {code for *_, code, _ in CADRES}
             | set(DEPARTMENTS)
         )
@@ -241,6 +249,15 @@ class Command(BaseCommand):
                 user=user, division=divisions[code], role=role
             )
             created += new_user + new_membership
+        for username, name, code, grid_name in GRID_MEMBERS:
+            user, new_user = self.ensure_user(username, name)
+            _, new_membership = Membership.objects.get_or_create(
+                user=user,
+                division=divisions[code],
+                role=Membership.Role.GRID,
+                defaults={"grid": Grid.objects.get(division_id=code, name=grid_name)},
+            )
+            created += new_user + new_membership
         created += self.ensure_user(SUPERUSER, "演示管理员", superuser=True)[1]
         return created
 
@@ -268,6 +285,10 @@ class Command(BaseCommand):
         lines += [
             (username, f"{roles[role]} ({name})", getattr(divisions.get(code), "name", code))
             for username, name, code, role in MEMBERS
+        ]
+        lines += [
+            (username, f"{roles[Membership.Role.GRID]} ({name})", grid)
+            for username, name, _code, grid in GRID_MEMBERS
         ]
         self.stdout.write(f"Demo logins, all with the password {DEMO_PASSWORD!r}:")
         for username, role, place in lines:
