@@ -35,6 +35,14 @@ REVIEWED = {
         "without rewriting or scanning the table, so the lock lasts milliseconds; the linter "
         "counts it only because code older than the column would not fill it"
     ),
+    "contracts.0001_initial": (
+        "creates the co-building tables and their indexes together: each index is built on a "
+        "table the same migration has just created, empty and unused by anyone yet"
+    ),
+    "dispatch.0003_membership_grid_alter_membership_role_and_more": (
+        "indexes the membership table's new grid column: one row per office member, leader "
+        "and grid member (a few thousand at a province), built in milliseconds"
+    ),
     "issues.0005_category_sort_order": (
         "adds a NOT NULL column with a constant default to the category table, a few dozen "
         "rows: no rewrite, no scan (PostgreSQL 11+)"
