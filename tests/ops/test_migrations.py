@@ -61,12 +61,6 @@ REVIEWED = {
         "adds a NOT NULL column with a constant default to the category table, a few dozen "
         "rows: no rewrite, no scan (PostgreSQL 11+)"
     ),
-    "issues.0007_issue_search_trigram": (
-        "NOT safe as written: its RunPython builds the trigram index without CONCURRENTLY, "
-        "blocking writes to issues while it builds. On a database holding issues, build it "
-        "first by hand (README, Safe migrations); the migration's IF NOT EXISTS then does "
-        "nothing"
-    ),
 }
 
 
