@@ -377,11 +377,13 @@ class Posting(models.Model):
 
 
 class Membership(models.Model):
-    """An office member (三服务办公室) or a leader (领导干部) of a division."""
+    """An office member (三服务办公室) or a leader (领导干部) of a division, or a member of one
+    of its departments (部门承办人), who sees and works only the issues assigned to it."""
 
     class Role(models.TextChoices):
         OFFICE = "office", _("office member")
         LEADER = "leader", _("leader")
+        DEPARTMENT = "department", _("department member")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -392,20 +394,54 @@ class Membership(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="memberships"
     )
-    role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    # Only for role `department`; its division is then the department's own.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
 
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["division", "role", "user"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "division", "role"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["user", "division", "role"],
+                condition=Q(department__isnull=True),
+                name="membership_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "department"],
+                condition=Q(department__isnull=False),
+                name="membership_unique_department",
+            ),
+            models.CheckConstraint(
+                name="membership_department_iff_role",
+                condition=Q(role="department", department__isnull=False)
+                | (~Q(role="department") & Q(department__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.department_id:
+            return f"{self.user} {self.get_role_display()} {self.department}"
         return f"{self.user} {self.get_role_display()} {self.division}"
 
     def clean(self) -> None:
+        if self.role == self.Role.DEPARTMENT:
+            if not self.department_id:
+                raise ValidationError({"department": _("Name the department.")})
+            self.division_id = self.department.division_id
+            return
+        if self.department_id:
+            raise ValidationError(
+                {"department": _("Only a department member belongs to a department.")}
+            )
         if not self.division_id:
             return
         if self.division.tier == Tier.VILLAGE:

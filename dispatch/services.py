@@ -13,9 +13,6 @@ from .models import Division, Membership, Posting, Tier, code_prefix, subtree_q
 if TYPE_CHECKING:
     from .actors import Actor
 
-if TYPE_CHECKING:
-    from .actors import Actor
-
 
 @dataclass(frozen=True)
 class Jurisdiction:
@@ -31,6 +28,9 @@ class Jurisdiction:
     cadre_at: frozenset[str] = field(default_factory=frozenset)
     office_at: frozenset[str] = field(default_factory=frozenset)
     leader_at: frozenset[str] = field(default_factory=frozenset)
+    # Departments the user is a member of (部门承办人): they see only the issues assigned to
+    # these departments (as lead or co-handler), not a subtree.
+    department_at: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def office_prefixes(self) -> tuple[str, ...]:
@@ -64,6 +64,13 @@ class Jurisdiction:
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
 
+    def is_superior_of(self, code: str) -> bool:
+        """Whether the user is an office member or leader of `code` or of one of its
+        ancestors (at or above its tier): who may issue a supervision order to its holder."""
+        if self.is_superuser:
+            return True
+        return any(code.startswith(code_prefix(c)) for c in self.office_at | self.leader_at)
+
 
 def jurisdiction(user: Actor) -> Jurisdiction:
     """The jurisdiction of `user`, computed once per user object (two queries)."""
@@ -80,10 +87,14 @@ def jurisdiction(user: Actor) -> Jurisdiction:
         )
         office_at: set[str] = set()
         leader_at: set[str] = set()
+        department_at: set[int] = set()
         tiers: dict[str, str] = {}
-        for code, tier, role in Membership.objects.filter(user=user).values_list(
-            "division_id", "division__tier", "role"
+        for code, tier, role, department in Membership.objects.filter(user=user).values_list(
+            "division_id", "division__tier", "role", "department_id"
         ):
+            if role == Membership.Role.DEPARTMENT:
+                department_at.add(department)
+                continue
             tiers[code] = tier
             (office_at if role == Membership.Role.OFFICE else leader_at).add(code)
         for code in cadre_at:
@@ -98,6 +109,7 @@ def jurisdiction(user: Actor) -> Jurisdiction:
             cadre_at=frozenset(cadre_at),
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
+            department_at=frozenset(department_at),
         )
     user._sanbufu_jurisdiction = result  # type: ignore[attr-defined]
     return result
