@@ -115,8 +115,8 @@ class PostingAdmin(ScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
-    list_display = ["user", "role", "division"]
+    list_display = ["user", "role", "division", "department"]
     list_filter = ["role", "division__tier"]
-    search_fields = ["user__username", "division__name", "division__code"]
-    autocomplete_fields = ["user", "division"]
-    list_select_related = ["user", "division"]
+    search_fields = ["user__username", "division__name", "division__code", "department__name"]
+    autocomplete_fields = ["user", "division", "department"]
+    list_select_related = ["user", "division", "department"]

@@ -85,6 +85,15 @@ class IssueQuerySet(models.QuerySet):
             | Q(holder_id__in=j.office_at | j.leader_at)
         )
 
+    def held_by(self, user) -> IssueQuerySet:
+        """The user's own work: issues held by a division they serve, and those assigned to
+        their departments (lead or co-handling)."""
+        j = jurisdiction(user)
+        q = Q(pk__in=self.actionable_by(user).values("pk"))
+        if j.department_at:
+            q |= self.department_q(j.department_at)
+        return self.filter(q)
+
     def unresolved(self) -> IssueQuerySet:
         return self.exclude(status=Issue.Status.RESOLVED)
 
@@ -97,6 +106,21 @@ class IssueQuerySet(models.QuerySet):
     def within(self, code: str) -> IssueQuerySet:
         """Issues whose origin lies in the subtree of `code`."""
         return self.filter(within_q("division__code", code))
+
+    def with_work_order(self) -> IssueQuerySet:
+        """With what the work order's fields need (co-handlers, the pending extension, the
+        supervision order): two joins and one prefetch, whatever the number of issues."""
+        return self.select_related("pending_extension", "supervision").prefetch_related(
+            "co_handlings"
+        )
+
+    def supervised(self) -> IssueQuerySet:
+        """Unresolved issues with a supervision order at their current tier."""
+        return self.unresolved().filter(supervision__isnull=False)
+
+    def unacknowledged(self) -> IssueQuerySet:
+        """Assigned issues the lead department has not signed for."""
+        return self.filter(status=Issue.Status.ASSIGNED, acknowledged_at__isnull=True)
 
     def for_list(self) -> IssueQuerySet:
         return self.select_related(
@@ -325,6 +349,10 @@ class Issue(models.Model):
         if span > 0 and used / span >= settings.SANBUFU_AMBER_FRACTION:
             return "amber"
         return "green"
+
+    def co_department_ids(self) -> list[int]:
+        """The departments co-handling at the current tier (from the prefetched rows)."""
+        return sorted(c.department_id for c in self.co_handlings.all() if c.tier == self.tier)
 
     def ack_state(self, now: datetime | None = None) -> str:
         """'' when nothing waits for 签收; else green, or red past the window."""

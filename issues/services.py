@@ -324,6 +324,10 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "resolve_on_spot" if on_spot else "resolve", version)
+        # For the assessment (考核): the lead department that resolved it, and whether in
+        # time ("overdue"), in time thanks to an extension ("extended") or plainly ("").
+        department = issue.department if issue.status == Issue.Status.ASSIGNED else None
+        timing = "overdue" if now > issue.due_at else ("extended" if issue.extension_count else "")
         issue.status = Issue.Status.RESOLVED
         issue.resolution = resolution
         issue.resolved_at = now
@@ -331,7 +335,7 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
         issue.resolved_on_spot = on_spot
         _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
         kind = IssueEvent.Kind.RESOLVED_ON_SPOT if on_spot else IssueEvent.Kind.RESOLVED
-        _record(issue, kind, actor, at=now, note=resolution)
+        _record(issue, kind, actor, at=now, note=resolution, department=department, reason=timing)
     return issue
 
 
@@ -504,7 +508,15 @@ def acknowledge_issue(
             CoHandling.objects.filter(pk__in=[c.pk for c in pending]).update(acknowledged_at=now)
             department = pending[0].department
             _save(issue, [])
-        _record(issue, IssueEvent.Kind.ACKNOWLEDGED, actor, at=now, department=department)
+        late = issue.ack_due_at is not None and now > issue.ack_due_at
+        _record(
+            issue,
+            IssueEvent.Kind.ACKNOWLEDGED,
+            actor,
+            at=now,
+            department=department,
+            reason="late" if late else "",
+        )
     return issue
 
 
@@ -687,6 +699,8 @@ def record_feedback(
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "feedback", version)
+        # The rating counts for the department that resolved it (cleared by a reopening).
+        department = issue.department
         issue.rating = rating
         fields = ["rating"]
         if rating == Rating.UNSATISFIED:
@@ -699,6 +713,7 @@ def record_feedback(
             at=now,
             rating=rating,
             note=note or "",
+            department=department,
         )
     return issue
 

@@ -19,7 +19,7 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
-from issues.api import IssueViewSet, StatsView, TokenView
+from issues.api import IssueViewSet, StatsView, TokenView, UnitStatsView
 from meetings.api import MeetingViewSet
 
 
@@ -65,6 +65,7 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("stats/", StatsView.as_view(), name="api-stats"),
+    path("stats/units/", UnitStatsView.as_view(), name="api-stats-units"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script=), not inline,
     # so the page runs under the Content-Security-Policy without 'unsafe-inline'.
