@@ -111,7 +111,9 @@ class IssueQuerySet(models.QuerySet):
         """With what the work order's fields need (co-handlers, the pending extension, the
         supervision order): two joins and one prefetch, whatever the number of issues."""
         return self.select_related("pending_extension", "supervision").prefetch_related(
-            "co_handlings"
+            models.Prefetch(
+                "co_handlings", queryset=CoHandling.objects.select_related("department")
+            )
         )
 
     def supervised(self) -> IssueQuerySet:
