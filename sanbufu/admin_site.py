@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.backends import is_member
-from issues.dashboard import office_dashboard
+from issues.dashboard import office_dashboard, work_order_panel
 from meetings.services import this_weeks_meetings
 
 
@@ -45,5 +45,6 @@ class SanbufuAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         dashboard = office_dashboard(request.user)
         dashboard["meetings"] = this_weeks_meetings(request.user)
+        dashboard["work_orders"] = work_order_panel(request.user)
         extra_context = {**(extra_context or {}), "dashboard": dashboard}
         return super().index(request, extra_context)
