@@ -163,7 +163,7 @@ ACTIONS: dict[
     ),
     "decide_extension": (
         {DECIDER},
-        lambda i, h: i.pending_extension_id is not None,
+        lambda i, h: not i.is_resolved and i.pending_extension_id is not None,
         _("No extension request is pending."),
     ),
     "supervise": (
@@ -173,7 +173,11 @@ ACTIONS: dict[
     ),
     "supervision_reply": (
         HOLDER,
-        lambda i, h: _supervision_open(i) and (bool(h & HOLDER - {LEAD_DEPT}) or _assigned(i)),
+        lambda i, h: (
+            not i.is_resolved
+            and _supervision_open(i)
+            and (bool(h & HOLDER - {LEAD_DEPT}) or _assigned(i))
+        ),
         _("No supervision order is waiting for a reply."),
     ),
     "feedback": (

@@ -333,7 +333,19 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
         issue.resolved_at = now
         issue.resolved_tier = issue.tier
         issue.resolved_on_spot = on_spot
-        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
+        # A request for more time lapses with the resolution (it stays undecided).
+        issue.pending_extension = None
+        _save(
+            issue,
+            [
+                "status",
+                "resolution",
+                "resolved_at",
+                "resolved_tier",
+                "resolved_on_spot",
+                "pending_extension",
+            ],
+        )
         kind = IssueEvent.Kind.RESOLVED_ON_SPOT if on_spot else IssueEvent.Kind.RESOLVED
         _record(issue, kind, actor, at=now, note=resolution, department=department, reason=timing)
     return issue
