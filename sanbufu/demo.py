@@ -90,7 +90,7 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
     today = timezone.localdate(now)
     offices = {}
     leaders = {}
-    for m in Membership.objects.select_related("user"):
+    for m in Membership.objects.exclude(role=Membership.Role.DEPARTMENT).select_related("user"):
         target = offices if m.role == Membership.Role.OFFICE else leaders
         target.setdefault(m.division_id, m.user)
     departments = {}

@@ -31,6 +31,7 @@ from dispatch.models import (
     Posting,
     credit_code_check_char,
 )
+from issues.demo import department_logins, seed_department_members, seed_work_orders
 from sanbufu.demo import seed_issues
 
 DEMO_PASSWORD = "sanbufu-demo"
@@ -181,6 +182,7 @@ class Command(BaseCommand):
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
         seed_issues(self.stdout)
+        seed_work_orders(self.stdout)
         self.print_logins(divisions)
 
     @staticmethod
@@ -238,6 +240,7 @@ class Command(BaseCommand):
                 user=user, division=divisions[code], role=role
             )
             created += new_user + new_membership
+        created += seed_department_members(self.ensure_user)
         created += self.ensure_user(SUPERUSER, "演示管理员", superuser=True)[1]
         return created
 
@@ -266,6 +269,7 @@ class Command(BaseCommand):
             (username, f"{roles[role]} ({name})", getattr(divisions.get(code), "name", code))
             for username, name, code, role in MEMBERS
         ]
+        lines += department_logins()
         self.stdout.write(f"Demo logins, all with the password {DEMO_PASSWORD!r}:")
         for username, role, place in lines:
             self.stdout.write(f"  {username:<18} {role} {place}".rstrip())
