@@ -150,6 +150,9 @@ def issue_action(request, pk: int, action: str):
             return redirect(back)
         else:
             messages.success(request, page_action.done)
+            if not Issue.objects.visible_to(request.user).filter(pk=issue.pk).exists():
+                # Handed back: the issue is no longer the department's to see.
+                return redirect("issues:queue")
             return redirect(back)
     return _detail(request, issue, bound={action: form}, status=400)
 

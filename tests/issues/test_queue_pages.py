@@ -111,6 +111,7 @@ def test_hand_back_from_the_page_then_arbitration_hides_it(
     client.force_login(social_member)
     response = act(client, issue, "hand_back", reason="不属本部门")
     assert response.status_code == 302
+    assert response.url == reverse("issues:queue")  # no longer theirs to see
     client.force_login(town_office)
     assert act(client, issue, "assign", department=departments.social.pk).status_code == 302
     client.force_login(social_member)
