@@ -447,3 +447,40 @@ def test_the_sweep_issues_a_supervision_order_at_city_tier(
     assert order.reply_by == add_working_days(late, 2)
     assert escalate_overdue(as_of=late)[Tier.CITY] == 0
     assert SupervisionOrder.objects.count() == 1
+
+
+# Notifications --------------------------------------------------------------------------------
+
+
+def test_who_is_told_of_each_work_order_step(
+    assigned, social_member, urban_member, town_office, county_office, departments
+):
+    from issues.notifications import mails_for
+
+    def told(kind: str) -> list[str]:
+        event = assigned.events.filter(kind=kind).last()
+        return sorted(r for m in mails_for([event.pk]) for r in m.recipients)
+
+    assert told("assigned") == ["social_member@example.org", "urban_member@example.org"]
+    services.request_extension(actor=social_member, issue=assigned, days=2, reason="等", now=T0)
+    assert told("extension_requested") == ["town_office@example.org"]
+    services.decide_extension(actor=town_office, issue=assigned, approve=False, now=T0)
+    assert told("extension_decided") == ["social_member@example.org"]
+    services.supervise_issue(actor=county_office, issue=assigned, now=T0)
+    assert told("supervised") == ["social_member@example.org"]
+    services.reply_supervision(actor=social_member, issue=assigned, note="已办", now=T0)
+    assert told("supervision_replied") == ["county_office@example.org"]
+    issue = services.assign_issue(
+        actor=town_office, issue=assigned, department=departments.safety, now=T0
+    )
+    safety = _department_member_of(departments.safety)
+    services.hand_back_issue(actor=safety, issue=issue, reason="不属本部门", now=T0)
+    assert told("handed_back") == ["town_office@example.org"]
+
+
+def _department_member_of(department):
+    from ..factories import DepartmentMembershipFactory, UserFactory
+
+    return DepartmentMembershipFactory(
+        user=UserFactory(username="safety_member"), department=department
+    ).user
