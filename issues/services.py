@@ -544,7 +544,8 @@ def hand_back_issue(
     """Hand an assignment back to the assigning office (退单) with a reason: a member of the
     lead department, before signing for it and within the ACK_WORKING_HOURS window, and not
     after the office arbitrated by assigning it to the same department again. The issue is
-    open at the office again; its office members are told after commit."""
+    open at the office again (or back with the leader who claimed it); its office members are
+    told after commit."""
     reason = _required(reason, "reason", _("Say why it is handed back."))
     if len(reason) > 40:
         raise ValidationError({"reason": [_("At most 40 characters; put the rest in the note.")]})
@@ -554,7 +555,8 @@ def hand_back_issue(
         department = issue.department
         issue.handed_back_from = [*issue.handed_back_from, department.pk]
         fields = _clear_work_order(issue, tier_too=False)
-        issue.status = Issue.Status.OPEN
+        # Back to whoever assigned it: the office (open), or the leader who claimed it.
+        issue.status = Issue.Status.CLAIMED if issue.claimed_by_id else Issue.Status.OPEN
         issue.department = None
         _save(issue, [*fields, "handed_back_from", "status", "department"])
         _record(

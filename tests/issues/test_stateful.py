@@ -149,7 +149,7 @@ def replay(events) -> dict:
             assert not state["acknowledged"], "handed back after signing"
             assert not state["arbitrated"], "handed back after an arbitration"
             state.update(
-                status="open",
+                status="claimed" if state["claimed_by_id"] else "open",
                 department_id=None,
                 handed_back_from=[*state["handed_back_from"], event.department_id],
             )

@@ -39,15 +39,15 @@ def test_dashboard_shows_unsigned_work_red_and_the_assessment(
 
 def test_signed_and_supervision_filters(client, town_office, village_cadre, departments):
     long_ago = timezone.now() - timedelta(days=5)
-    late = assigned_issue(village_cadre, town_office, departments.social, "未签收", now=long_ago)
-    fresh = assigned_issue(village_cadre, town_office, departments.urban, "刚交办")
+    late = assigned_issue(village_cadre, town_office, departments.social, "沟渠清淤", now=long_ago)
+    fresh = assigned_issue(village_cadre, town_office, departments.urban, "公交站台破损")
     services.supervise_issue(actor=town_office, issue=fresh, note="请加快")
     client.force_login(town_office)
     listed = lambda q: client.get(f"/admin/issues/issue/?{q}").content.decode()  # noqa: E731
     page = listed("signed=late")
-    assert "未签收" in page and "刚交办" not in page
+    assert "沟渠清淤" in page and "公交站台破损" not in page
     page = listed("supervision=open")
-    assert "刚交办" in page and "未签收" not in page
+    assert "公交站台破损" in page and "沟渠清淤" not in page
     assert late.pk != fresh.pk
 
 
@@ -69,3 +69,34 @@ def test_supervise_action_issues_orders_through_the_service(
     order = SupervisionOrder.objects.get()
     assert order.issue_id == issue.pk and order.note == "请三日内答复"
     assert Issue.objects.get(pk=issue.pk).supervision_id == order.pk
+
+
+def test_office_adds_and_removes_its_departments_members_in_the_admin(
+    client, town_office, departments
+):
+    from dispatch.models import Membership
+
+    from ..factories import UserFactory
+
+    newcomer = UserFactory(username="新承办人")
+    client.force_login(town_office)
+    add = "/admin/dispatch/membership/add/"
+    assert client.get(add).status_code == 200
+    refused = client.post(add, {"user": newcomer.pk, "role": "office", "division": "330603008000"})
+    assert refused.status_code == 200  # the form again, with the error
+    outside = client.post(
+        add, {"user": newcomer.pk, "role": "department", "department": departments.transport.pk}
+    )
+    assert outside.status_code == 200
+    assert not Membership.objects.filter(user=newcomer).exists()
+    response = client.post(
+        add, {"user": newcomer.pk, "role": "department", "department": departments.social.pk}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = Membership.objects.get(user=newcomer)
+    assert (membership.department, membership.division_id) == (departments.social, "330603008000")
+    delete = f"/admin/dispatch/membership/{membership.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Membership.objects.filter(user=newcomer).exists()
+    office_row = Membership.objects.get(user=town_office)
+    assert client.post(f"/admin/dispatch/membership/{office_row.pk}/delete/").status_code == 403

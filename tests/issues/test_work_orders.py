@@ -134,6 +134,10 @@ def test_a_claiming_leader_assigns_with_co_handlers(
     )
     assert issue in Issue.objects.visible_to(transport_member)
     assert "acknowledge" in allowed_actions(transport_member, issue)
+    # Handed back, it is the claiming leader's again.
+    issue = services.hand_back_issue(actor=transport_member, issue=issue, reason="不属", now=T0)
+    assert issue.status == Issue.Status.CLAIMED and issue.claimed_by == county_leader
+    assert "assign" in allowed_actions(county_leader, issue)
 
 
 # 签收 -----------------------------------------------------------------------------------------
