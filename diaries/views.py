@@ -39,6 +39,9 @@ def _active_postings(user) -> list[Posting]:
 def home(request):
     postings = _active_postings(request.user)
     j = jurisdiction(request.user)
+    if not postings and j.department_at and not (j.office_at or j.leader_at):
+        # Department members work from their queue.
+        return redirect("issues:queue")
     if not postings:
         return _home_office(request, j)
     # Earliest deadline first: overdue issues come before the rest.

@@ -115,8 +115,34 @@ class PostingAdmin(ScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
-    list_display = ["user", "role", "division"]
+    list_display = ["user", "role", "division", "department"]
     list_filter = ["role", "division__tier"]
-    search_fields = ["user__username", "division__name", "division__code"]
-    autocomplete_fields = ["user", "division"]
-    list_select_related = ["user", "division"]
+    search_fields = ["user__username", "division__name", "division__code", "department__name"]
+    autocomplete_fields = ["user", "division", "department"]
+    list_select_related = ["user", "division", "department"]
+
+    # An office member adds and removes the members of the departments under their offices
+    # (部门承办人); offices and leaders are appointed through the API or by a superuser.
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not request.user.is_superuser:
+            role = form.base_fields["role"]
+            role.choices = [(Membership.Role.DEPARTMENT, Membership.Role.DEPARTMENT.label)]
+            role.initial = Membership.Role.DEPARTMENT
+            form.base_fields["division"].required = False
+            form.base_fields["department"].required = True
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department" and not request.user.is_superuser:
+            kwargs["queryset"] = Department.objects.filter(
+                jurisdiction(request.user).office_q("division__code")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return obj.role == Membership.Role.DEPARTMENT and super().has_delete_permission(
+                request, obj
+            )
+        return super().has_delete_permission(request, obj)

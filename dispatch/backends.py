@@ -27,6 +27,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "meetings.view_meeting",
             "meetings.view_agendaitem",
             *TERRITORY,
+            # The members of their departments (the admin limits them to department roles).
+            "dispatch.add_membership",
+            "dispatch.delete_membership",
         }
     ),
     Membership.Role.LEADER: frozenset(

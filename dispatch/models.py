@@ -377,13 +377,15 @@ class Posting(models.Model):
 
 
 class Membership(models.Model):
-    """An office member (三服务办公室) or a leader (领导干部) of a division, or a grid member
-    (网格员 / 支部书记) of one grid of a village or community."""
+    """An office member (三服务办公室) or a leader (领导干部) of a division, a member of one of
+    its departments (部门承办人), who sees and works only the issues assigned to it, or a grid
+    member (网格员 / 支部书记) of one grid of a village or community."""
 
     class Role(models.TextChoices):
         OFFICE = "office", _("office member")
         LEADER = "leader", _("leader")
         GRID = "grid", _("grid member")
+        DEPARTMENT = "department", _("department member")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -394,12 +396,21 @@ class Membership(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="memberships"
     )
-    role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     # A grid member's grid (in `division`); a grid member sees only the issues of this grid.
     grid = models.ForeignKey(
         Grid,
         verbose_name=_("grid"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    # Only for role `department`; its division is then the department's own.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="memberships",
@@ -410,18 +421,43 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         ordering = ["division", "role", "user"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "division", "role"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["user", "division", "role"],
+                condition=Q(department__isnull=True),
+                name="membership_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "department"],
+                condition=Q(department__isnull=False),
+                name="membership_unique_department",
+            ),
             models.CheckConstraint(
                 name="membership_grid_iff_role",
                 condition=Q(role="grid", grid__isnull=False)
                 | (~Q(role="grid") & Q(grid__isnull=True)),
             ),
+            models.CheckConstraint(
+                name="membership_department_iff_role",
+                condition=Q(role="department", department__isnull=False)
+                | (~Q(role="department") & Q(department__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.department_id:
+            return f"{self.user} {self.get_role_display()} {self.department}"
         return f"{self.user} {self.get_role_display()} {self.grid or self.division}"
 
     def clean(self) -> None:
+        if self.role == self.Role.DEPARTMENT:
+            if not self.department_id:
+                raise ValidationError({"department": _("Name the department.")})
+            self.division_id = self.department.division_id
+            return
+        if self.department_id:
+            raise ValidationError(
+                {"department": _("Only a department member belongs to a department.")}
+            )
         if not self.division_id:
             return
         if self.role == self.Role.GRID:

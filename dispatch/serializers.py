@@ -162,16 +162,24 @@ class PostingSerializer(ScopedSerializer):
 
 
 class MembershipSerializer(ScopedSerializer):
+    """An office or leader membership of a division, or a department membership (role
+    `department`, naming the department; its division is the department's)."""
+
     user = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
     )
     division = serializers.PrimaryKeyRelatedField(
-        queryset=Division.objects.exclude(tier=Tier.VILLAGE)
+        queryset=Division.objects.exclude(tier=Tier.VILLAGE), required=False
     )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.select_related("division"), required=False, allow_null=True
+    )
+    # An office member manages the members of its own departments and of those below it.
+    scoped_fields = {"department": "division__code"}
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "division", "role"]
+        fields = ["id", "user", "division", "department", "role"]
         validators = []
 
     def __init__(self, *args, **kwargs):
@@ -181,6 +189,13 @@ class MembershipSerializer(ScopedSerializer):
             self.fields["division"].queryset = self.fields["division"].queryset.filter(below)
 
     def validate(self, attrs):
+        department = attrs.get("department")
+        if attrs.get("role") == Membership.Role.DEPARTMENT:
+            if department is None:
+                raise serializers.ValidationError({"department": [_("Name the department.")]})
+            attrs["division"] = department.division
+        elif "division" not in attrs:
+            raise serializers.ValidationError({"division": [_("This field is required.")]})
         run_clean(Membership(**attrs))
         if Membership.objects.filter(**attrs).exists():
             raise serializers.ValidationError(

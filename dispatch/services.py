@@ -32,6 +32,9 @@ class Jurisdiction:
     posting_kinds: frozenset[str] = field(default_factory=frozenset)
     # Grids (ids) whose issues a grid member sees and handles at village tier.
     grid_at: frozenset[int] = field(default_factory=frozenset)
+    # Departments the user is a member of (部门承办人): they see only the issues assigned to
+    # these departments (as lead or co-handler), not a subtree.
+    department_at: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def office_prefixes(self) -> tuple[str, ...]:
@@ -75,6 +78,13 @@ class Jurisdiction:
     def is_office_of(self, code: str) -> bool:
         return self.is_superuser or code in self.office_at
 
+    def is_superior_of(self, code: str) -> bool:
+        """Whether the user is an office member or leader of `code` or of one of its
+        ancestors (at or above its tier): who may issue a supervision order to its holder."""
+        if self.is_superuser:
+            return True
+        return any(code.startswith(code_prefix(c)) for c in self.office_at | self.leader_at)
+
 
 def jurisdiction(user: Actor) -> Jurisdiction:
     """The jurisdiction of `user`, computed once per user object (two queries)."""
@@ -93,13 +103,17 @@ def jurisdiction(user: Actor) -> Jurisdiction:
         office_at: set[str] = set()
         leader_at: set[str] = set()
         grid_at: set[int] = set()
+        department_at: set[int] = set()
         tiers: dict[str, str] = {}
-        for code, tier, role, grid in Membership.objects.filter(user=user).values_list(
-            "division_id", "division__tier", "role", "grid_id"
+        for code, tier, role, grid, department in Membership.objects.filter(user=user).values_list(
+            "division_id", "division__tier", "role", "grid_id", "department_id"
         ):
             if role == Membership.Role.GRID:
                 # A grid is no subtree: it adds the grid's issues, not the village's.
                 grid_at.add(grid)
+                continue
+            if role == Membership.Role.DEPARTMENT:
+                department_at.add(department)
                 continue
             tiers[code] = tier
             (office_at if role == Membership.Role.OFFICE else leader_at).add(code)
@@ -117,6 +131,7 @@ def jurisdiction(user: Actor) -> Jurisdiction:
             office_at=frozenset(office_at),
             leader_at=frozenset(leader_at),
             grid_at=frozenset(grid_at),
+            department_at=frozenset(department_at),
         )
     user._sanbufu_jurisdiction = result  # type: ignore[attr-defined]
     return result

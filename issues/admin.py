@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from dispatch.models import Department, Division, Tier
 from dispatch.services import jurisdiction
 
 from .forms import PAGE_ACTIONS
-from .models import Category, Issue, IssueEvent
+from .models import Category, Extension, Issue, IssueEvent, SupervisionOrder
 from .tables import issue_table
 
 
@@ -95,6 +96,51 @@ class DepartmentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SupervisedFilter(admin.SimpleListFilter):
+    """Issues with a supervision order (督办) at their tier: open, red or answered."""
+
+    title = _("supervision")
+    parameter_name = "supervision"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("awaiting a reply")),
+            ("red", _("red: late or repeated")),
+            ("any", _("any order")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        supervised = queryset.supervised()
+        if value == "open":
+            return supervised.filter(supervision__replied_at__isnull=True)
+        if value == "red":
+            late = Q(supervision__replied_at__gt=F("supervision__reply_by")) | Q(
+                supervision__replied_at__isnull=True, supervision__reply_by__lt=timezone.now()
+            )
+            return supervised.filter(late | Q(supervision__sequence__gt=1))
+        return supervised
+
+
+class AcknowledgedFilter(admin.SimpleListFilter):
+    """Assignments by whether the lead department signed for them (签收) in time."""
+
+    title = _("signed for")
+    parameter_name = "signed"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("not yet")), ("late", _("not yet, past the window"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.unacknowledged()
+        if self.value() == "late":
+            return queryset.unacknowledged().filter(ack_due_at__lt=timezone.now())
+        return queryset
+
+
 def error_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
@@ -151,6 +197,47 @@ class IssueEventInline(ReadOnlyInline):
     ordering = ["at", "id"]
 
 
+class ExtensionInline(ReadOnlyInline):
+    """Extension requests (延期) and their decisions."""
+
+    model = Extension
+    fk_name = "issue"
+    related = ("department", "requested_by", "decided_by")
+    fields = [
+        "requested_at",
+        "tier",
+        "department",
+        "requested_by",
+        "days",
+        "reason",
+        "approved",
+        "decided_by",
+        "decided_at",
+        "due_before",
+        "due_after",
+    ]
+
+
+class SupervisionOrderInline(ReadOnlyInline):
+    """Supervision orders (督办单) and their replies."""
+
+    model = SupervisionOrder
+    fk_name = "issue"
+    related = ("department", "holder", "issued_by", "replied_by")
+    fields = [
+        "issued_at",
+        "sequence",
+        "holder",
+        "department",
+        "issued_by",
+        "note",
+        "reply_by",
+        "replied_at",
+        "replied_by",
+        "reply",
+    ]
+
+
 @admin.register(Issue)
 class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     list_display = [
@@ -168,7 +255,16 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         "raised_on",
     ]
     list_display_links = ["id", "title"]
-    list_filter = ["tier", "status", "category", OverdueFilter, VillageFilter, DepartmentFilter]
+    list_filter = [
+        "tier",
+        "status",
+        "category",
+        OverdueFilter,
+        VillageFilter,
+        DepartmentFilter,
+        AcknowledgedFilter,
+        SupervisedFilter,
+    ]
     # The admin's search box is the lists' keyword search (IssueQuerySet.search): number,
     # reporter's phone (whole) and name, title, description, place.
     search_fields = ["title"]
@@ -181,8 +277,15 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
 
     list_per_page = 50
     show_full_result_count = False
-    inlines = [IssueEventInline]
-    actions = ["assign_action", "escalate_action", "resolve_action", "export_xlsx"]
+    inlines = [IssueEventInline, ExtensionInline, SupervisionOrderInline]
+    actions = [
+        "assign_action",
+        "escalate_action",
+        "resolve_action",
+        "supervise_action",
+        "decide_extension_action",
+        "export_xlsx",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "description", "category"]}),
         (
@@ -210,9 +313,14 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
                     "peak_tier",
                     "status",
                     "department",
+                    "acknowledged_at",
+                    "ack_due_at",
+                    "handed_back_from",
+                    "arbitrated",
                     "claimed_by",
                     "arrived_at",
                     "due_at",
+                    "extension_count",
                     "escalation_count",
                     "returned_from",
                     "supervised_at",
@@ -321,6 +429,21 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def resolve_action(self, request, queryset):
         return self._transition(
             request, queryset, "resolve", gettext("%(count)s issue(s) resolved.")
+        )
+
+    @admin.action(description=_("Issue a supervision order"), permissions=["act"])
+    def supervise_action(self, request, queryset):
+        return self._transition(
+            request, queryset, "supervise", gettext("%(count)s supervision order(s) issued.")
+        )
+
+    @admin.action(description=_("Decide the pending extension requests"), permissions=["act"])
+    def decide_extension_action(self, request, queryset):
+        return self._transition(
+            request,
+            queryset,
+            "decide_extension",
+            gettext("%(count)s extension request(s) decided."),
         )
 
     @admin.action(description=_("Export selected issues (Excel)"))

@@ -30,20 +30,25 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from common.drf import CSVRenderer, XLSXRenderer, is_tabular
+from common.errors import NotFound
 from dispatch.models import Enterprise, Grid
+from dispatch.services import jurisdiction
 from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 
 from . import services
 from .filters import IssueFilter
 from .models import Category, Issue, IssueEvent
-from .selectors import grid_ranking, stats
+from .selectors import grid_ranking, stats, unit_stats
 from .serializers import (
     AssignSerializer,
     CategorySerializer,
     CommentSerializer,
+    DecideExtensionSerializer,
     EscalateSerializer,
     EventSerializer,
+    ExtensionSerializer,
     FeedbackSerializer,
+    HandBackSerializer,
     IssueCreateSerializer,
     IssueSerializer,
     NoteSerializer,
@@ -52,9 +57,12 @@ from .serializers import (
     ReturnSerializer,
     StatsQuerySerializer,
     StatsSerializer,
+    SuperviseSerializer,
     TransitionSerializer,
+    UnitStatsQuerySerializer,
+    UnitStatsSerializer,
 )
-from .tables import issue_table, stats_table
+from .tables import issue_table, stats_table, unit_stats_table
 
 # Exports are bounded: a spreadsheet of more rows than this is a job for ?raised_after=.
 EXPORT_LIMIT = 10000
@@ -181,7 +189,7 @@ class IssueViewSet(
     ordering = ["-raised_at", "-id"]
 
     def get_queryset(self):
-        return Issue.objects.visible_to(self.request.user).for_list()
+        return Issue.objects.visible_to(self.request.user).for_list().with_work_order()
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -220,7 +228,7 @@ class IssueViewSet(
         return Response(self._fresh(issue.pk), status=status.HTTP_201_CREATED)
 
     def _fresh(self, pk: int) -> dict:
-        issue = Issue.objects.for_list().get(pk=pk)
+        issue = Issue.objects.for_list().with_work_order().get(pk=pk)
         return IssueSerializer(issue, context=self.get_serializer_context()).data
 
     @idempotent
@@ -238,7 +246,12 @@ class IssueViewSet(
     def events(self, request, pk=None):
         """The issue's timeline, oldest first."""
         issue = self.get_object()
-        events = IssueEvent.objects.filter(issue=issue).select_related("actor").order_by("at", "id")
+        events = (
+            IssueEvent.objects.filter(issue=issue)
+            .select_related("actor")
+            .prefetch_related("co_departments")
+            .order_by("at", "id")
+        )
         return Response(EventSerializer(events, many=True).data)
 
     @transition(ResolveSerializer, "Resolve (办结) at the current tier.")
@@ -260,6 +273,64 @@ class IssueViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def claim(self, request, pk=None):
         return self._transition(request, TransitionSerializer, services.claim_issue)
+
+    @transition(
+        TransitionSerializer,
+        "Sign for the assignment (签收): a member of the lead or a co-handling department, "
+        "once per department per assignment.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def acknowledge(self, request, pk=None):
+        return self._transition(request, TransitionSerializer, services.acknowledge_issue)
+
+    @transition(
+        HandBackSerializer,
+        "Hand the assignment back to the office (退单): a member of the lead department, "
+        "before signing for it, within the window, and not after an arbitration.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def hand_back(self, request, pk=None):
+        return self._transition(request, HandBackSerializer, services.hand_back_issue)
+
+    @transition(
+        CommentSerializer, "Report progress (办理进展): the lead or a co-handling department."
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def progress(self, request, pk=None):
+        return self._transition(request, CommentSerializer, services.post_progress)
+
+    @transition(
+        ExtensionSerializer,
+        "Request more working days (延期): the holder (lead department member, holding office "
+        "member or claiming leader); a limited number per tier, each of limited length.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def extension(self, request, pk=None):
+        return self._transition(request, ExtensionSerializer, services.request_extension)
+
+    @transition(
+        DecideExtensionSerializer,
+        "Approve or reject the pending extension: the holder's office for a department's "
+        "request, the office one tier up for an office's or leader's. Approval moves the "
+        "deadline on from the current one.",
+    )
+    @action(detail=True, methods=["post"], url_path="extension/decide", filterset_class=None)
+    def decide_extension(self, request, pk=None):
+        return self._transition(request, DecideExtensionSerializer, services.decide_extension)
+
+    @transition(
+        SuperviseSerializer,
+        "Issue a supervision order (督办单) to the holder: an office member or leader at or "
+        "above the holder's tier; one open order at a time.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def supervise(self, request, pk=None):
+        return self._transition(request, SuperviseSerializer, services.supervise_issue)
+
+    @transition(CommentSerializer, "The holder answers the open supervision order.")
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def supervision_reply(self, request, pk=None):
+        return self._transition(request, CommentSerializer, services.reply_supervision)
 
     @transition(ReturnSerializer, "Return one tier down with a reason, once per tier.")
     @action(detail=True, methods=["post"], url_path="return", filterset_class=None)
@@ -320,3 +391,36 @@ class StatsView(APIView):
         if is_tabular(request):
             return Response(stats_table(figures))
         return Response(StatsSerializer(figures).data)
+
+
+class UnitStatsView(APIView):
+    """The units' assessment (考核): each department of a subtree, or each town or county in
+    it, over a period. Office members and leaders over the division; `?format=xlsx` is the
+    monthly assessment table, with Chinese headers."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(
+        parameters=[
+            UnitStatsQuerySerializer,
+            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+        ],
+        responses={
+            200: UnitStatsSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+            400: ERRORS[400],
+            401: ERRORS[401],
+            404: OpenApiResponse(DETAIL, description="No such division over which you serve."),
+        },
+    )
+    def get(self, request):
+        query = UnitStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        if not jurisdiction(request.user).is_superior_of(params["within"].code):
+            raise NotFound(_("No such division in your jurisdiction."))
+        rows = unit_stats(**params)
+        if is_tabular(request):
+            return Response(unit_stats_table(rows, **params))
+        return Response(UnitStatsSerializer(rows, many=True).data)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from common.weeks import week_of
 from dispatch.models import TIERS, Tier
+from dispatch.services import jurisdiction
 
 from .models import Issue
 from .selectors import grid_ranking, stats
@@ -194,3 +195,40 @@ def bar_chart(rows: list[tuple[str, int, int]]) -> SafeString:
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every label above is escaped
+
+
+def work_order_panel(user, now: datetime.datetime | None = None) -> dict | None:
+    """The departments' work orders on the office dashboard: assignments not signed for past
+    the window (red), open supervision orders, and this month's assessment of the departments
+    of the user's first office (its XLSX is the monthly table). None for a user with no
+    office. A fixed handful of queries (unit_stats' four, two here)."""
+    from dispatch.models import Division
+
+    from .selectors import unit_stats
+
+    now = now or timezone.now()
+    j = jurisdiction(user)
+    if not j.office_at:
+        return None
+    office = Division.objects.get(code=min(j.office_at))
+    issues = Issue.objects.visible_to(user)
+    unsigned = list(
+        issues.unacknowledged()
+        .filter(ack_due_at__lt=now)
+        .select_related("department")
+        .order_by("ack_due_at", "pk")[:20]
+    )
+    supervised = list(
+        issues.supervised()
+        .filter(supervision__replied_at__isnull=True)
+        .select_related("supervision", "department", "holder")
+        .order_by("supervision__reply_by", "pk")[:20]
+    )
+    since = timezone.localdate(now).replace(day=1)
+    return {
+        "office": office,
+        "since": since,
+        "unsigned": unsigned,
+        "supervised": supervised,
+        "units": unit_stats(within=office, level="department", since=since, now=now),
+    }

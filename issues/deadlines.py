@@ -52,3 +52,30 @@ def add_working_days(start: datetime, days: int) -> datetime:
         return datetime.combine(day, local.time(), tzinfo=tz)
     # End of that working day: midnight at its close.
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+# Office hours of a working day, over which working hours (the 签收 window) are counted.
+WORKDAY_OPENS = time(9)
+WORKDAY_CLOSES = time(17)
+
+
+def add_working_hours(start: datetime, hours: int) -> datetime:
+    """The moment `hours` working hours after `start`, counting only office hours (09:00 to
+    17:00) of working days on the Chinese calendar: 8 hours from Friday 15:00 end on the next
+    working day at 15:00."""
+    local = timezone.localtime(start)
+    tz = local.tzinfo
+    remaining = timedelta(hours=hours)
+    day = local.date()
+    moment = local
+    while True:
+        if is_workday(day):
+            opens = datetime.combine(day, WORKDAY_OPENS, tzinfo=tz)
+            closes = datetime.combine(day, WORKDAY_CLOSES, tzinfo=tz)
+            begin = max(moment, opens)
+            if begin < closes:
+                if remaining <= closes - begin:
+                    return begin + remaining
+                remaining -= closes - begin
+        day += timedelta(days=1)
+        moment = datetime.combine(day, time.min, tzinfo=tz)

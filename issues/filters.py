@@ -50,6 +50,20 @@ class IssueFilter(django_filters.FilterSet):
     claimable = StrictBooleanFilter(
         method="filter_claimable", help_text="Open at county or city tier, waiting for a leader."
     )
+    department = django_filters.NumberFilter(
+        method="filter_department", help_text="Led or co-handled by this department."
+    )
+    acknowledged = StrictBooleanFilter(
+        method="filter_acknowledged",
+        help_text="false: assigned and not yet signed for (签收) by the lead department.",
+    )
+    supervised = StrictBooleanFilter(
+        method="filter_supervised", help_text="Unresolved with a supervision order (督办)."
+    )
+    mine = StrictBooleanFilter(
+        method="filter_mine",
+        help_text="Held by a division the caller serves, or assigned to their departments.",
+    )
     raised_after = django_filters.DateFilter(
         field_name="raised_on", lookup_expr="gte", help_text="Found on or after this date."
     )
@@ -73,6 +87,10 @@ class IssueFilter(django_filters.FilterSet):
             "holder",
             "overdue",
             "claimable",
+            "department",
+            "acknowledged",
+            "supervised",
+            "mine",
             "raised_after",
             "raised_before",
             "search",
@@ -92,3 +110,19 @@ class IssueFilter(django_filters.FilterSet):
     def filter_claimable(self, queryset, name, value):
         claimable = queryset.claimable()
         return claimable if value else queryset.exclude(pk__in=claimable.values("pk"))
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(Issue.objects.department_q([int(value)]))
+
+    def filter_acknowledged(self, queryset, name, value):
+        pending = queryset.unacknowledged()
+        return queryset.exclude(pk__in=pending.values("pk")) if value else pending
+
+    def filter_supervised(self, queryset, name, value):
+        supervised = queryset.supervised()
+        return supervised if value else queryset.exclude(pk__in=supervised.values("pk"))
+
+    def filter_mine(self, queryset, name, value):
+        user = self.request.user if self.request is not None else None
+        mine = queryset.held_by(user)
+        return mine if value else queryset.exclude(pk__in=mine.values("pk"))

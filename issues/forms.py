@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import PageForm
@@ -101,8 +103,14 @@ class FeedbackForm(ActionForm):
 
 class AssignForm(ActionForm):
     # Choices, not a queryset: a board of many issues renders them from one query. The
-    # service checks that the department is one of the holder's.
-    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    # service checks that the departments are the holder's.
+    department = forms.TypedChoiceField(label=_("Lead department"), coerce=int)
+    co_departments = forms.TypedMultipleChoiceField(
+        label=_("Co-handling departments"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     note = note_field()
 
     def __init__(self, *args, departments: Iterable[Department] | None = None, **kwargs):
@@ -113,9 +121,11 @@ class AssignForm(ActionForm):
             departments = Department.objects.filter(division_id=holder).select_related("division")
         departments = list(departments)
         several = len({d.division_id for d in departments}) > 1
-        self.fields["department"].choices = [CHOOSE] + [
+        choices = [
             (d.pk, f"{d.division.name} {d.name}" if several else d.name) for d in departments
         ]
+        self.fields["department"].choices = [CHOOSE, *choices]
+        self.fields["co_departments"].choices = choices
 
 
 class ClaimForm(ActionForm):
@@ -132,7 +142,58 @@ class ReopenForm(ActionForm):
 
 
 class SuperviseForm(ActionForm):
+    note = note_field(_("What is asked of the holder"))
+    reply_by = forms.DateField(
+        label=_("Reply by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: %(days)s working days from now."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reply_by"].help_text = self.fields["reply_by"].help_text % {
+            "days": settings.SANBUFU_SUPERVISION_REPLY_DAYS
+        }
+
+
+class AcknowledgeForm(ActionForm):
+    """Signing for an assignment (签收) takes one click."""
+
+
+class HandBackForm(ActionForm):
+    reason = forms.CharField(label=_("Why it is not your department's"), max_length=40)
     note = note_field()
+
+
+class ProgressForm(ActionForm):
+    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionForm(ActionForm):
+    days = forms.IntegerField(label=_("More working days"), min_value=1)
+    reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = settings.SANBUFU_EXTENSION_MAX_DAYS
+        self.fields["days"].validators.append(
+            MaxValueValidator(settings.SANBUFU_EXTENSION_MAX_DAYS)
+        )
+        self.fields["days"].widget.attrs["max"] = settings.SANBUFU_EXTENSION_MAX_DAYS
+
+
+class DecideExtensionForm(ActionForm):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[CHOOSE, ("1", _("Approve")), ("0", _("Reject"))],
+        coerce=lambda v: v == "1",
+    )
+    note = note_field()
+
+
+class SupervisionReplyForm(ActionForm):
+    note = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PublishForm(ActionForm):
@@ -166,6 +227,27 @@ class PageAction(NamedTuple):
 # The form and service of every action of issues.rules but resolving on the spot (part of the diary), in the order
 # the page lists them; each user sees exactly those allowed_actions() grants now.
 PAGE_ACTIONS = {
+    "acknowledge": PageAction(
+        AcknowledgeForm,
+        services.acknowledge_issue,
+        _("Acknowledge"),
+        _("Acknowledge (签收)"),
+        _("Your department acknowledged the issue."),
+    ),
+    "hand_back": PageAction(
+        HandBackForm,
+        services.hand_back_issue,
+        _("Hand back to the office"),
+        _("Hand back"),
+        _("The issue was handed back to the office."),
+    ),
+    "progress": PageAction(
+        ProgressForm,
+        services.post_progress,
+        _("Report progress"),
+        _("Post progress"),
+        _("Your progress note was added."),
+    ),
     "resolve": PageAction(
         ResolveForm,
         services.resolve_issue,
@@ -201,6 +283,20 @@ PAGE_ACTIONS = {
         _("Return"),
         _("The issue was returned."),
     ),
+    "extension": PageAction(
+        ExtensionForm,
+        services.request_extension,
+        _("Request an extension"),
+        _("Request extension"),
+        _("The extension was requested."),
+    ),
+    "decide_extension": PageAction(
+        DecideExtensionForm,
+        services.decide_extension,
+        _("Decide the extension request"),
+        _("Decide"),
+        _("The extension request was decided."),
+    ),
     "reopen": PageAction(
         ReopenForm,
         services.reopen_issue,
@@ -211,9 +307,16 @@ PAGE_ACTIONS = {
     "supervise": PageAction(
         SuperviseForm,
         services.supervise_issue,
-        _("Put under supervision"),
+        _("Issue a supervision order"),
         _("Supervise"),
-        _("The issue is under supervision."),
+        _("The supervision order was issued."),
+    ),
+    "supervision_reply": PageAction(
+        SupervisionReplyForm,
+        services.reply_supervision,
+        _("Answer the supervision order"),
+        _("Send reply"),
+        _("Your reply was sent."),
     ),
     "feedback": PageAction(
         FeedbackForm,

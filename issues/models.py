@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -69,12 +69,26 @@ PLACES_PER_WORD = 20
 class IssueQuerySet(models.QuerySet):
     def visible_to(self, user) -> IssueQuerySet:
         """The only door to issues: those whose origin lies in the user's jurisdiction, and
-        those of the grids a grid member serves."""
+        those of the grids a grid member serves, and for a department member those assigned to
+        their departments (lead or co-handling)."""
         j = jurisdiction(user)
         q = j.q("division__code")
+        if j.is_superuser:
+            return self.filter(q)
         if j.grid_at:  # (q may be the empty Q of a superuser, which an OR would drop)
             q |= j.grid_q("grid")
+        if j.department_at:
+            q |= self.department_q(j.department_at)
         return self.filter(q)
+
+    @staticmethod
+    def department_q(departments) -> Q:
+        """Issues whose lead is one of `departments`, or which one of them co-handles at the
+        issue's current tier (co-handling ends when the issue moves on)."""
+        co = CoHandling.objects.filter(
+            issue=models.OuterRef("pk"), tier=models.OuterRef("tier"), department_id__in=departments
+        )
+        return Q(department_id__in=departments) | Q(models.Exists(co))
 
     def actionable_by(self, user) -> IssueQuerySet:
         """Visible issues whose holder is a division the user serves (at the issue's tier)."""
@@ -89,11 +103,15 @@ class IssueQuerySet(models.QuerySet):
 
     def mine(self, user) -> IssueQuerySet:
         """What "my issues" means: raised by the user, claimed by them, or held now at one of
-        their posts (a cadre's village, an office's division)."""
+        their posts (a cadre's village, an office's division, a grid member's grid at village
+        tier, a department member's department as lead or co-handler)."""
         j = jurisdiction(user)
-        return self.filter(
-            Q(raised_by=user) | Q(claimed_by=user) | Q(holder_id__in=j.cadre_at | j.office_at)
-        )
+        q = Q(raised_by=user) | Q(claimed_by=user) | Q(holder_id__in=j.cadre_at | j.office_at)
+        if j.grid_at:
+            q |= Q(tier=Tier.VILLAGE) & j.grid_q("grid")
+        if j.department_at:
+            q |= self.department_q(j.department_at)
+        return self.filter(q)
 
     def search(self, text: str) -> IssueQuerySet:
         """Issues matching every word of `text`: by number, by the reporter's phone (whole, so
@@ -124,11 +142,14 @@ class IssueQuerySet(models.QuerySet):
             issues = issues.filter(match)
         return issues
 
-    def supervised(self) -> IssueQuerySet:
-        """Unresolved issues under supervision (督办)."""
-        return self.unresolved().filter(
-            Exists(IssueEvent.objects.filter(issue=OuterRef("pk"), kind=IssueEvent.Kind.SUPERVISED))
-        )
+    def held_by(self, user) -> IssueQuerySet:
+        """The user's own work: issues held by a division they serve, and those assigned to
+        their departments (lead or co-handling)."""
+        j = jurisdiction(user)
+        q = Q(pk__in=self.actionable_by(user).values("pk"))
+        if j.department_at:
+            q |= self.department_q(j.department_at)
+        return self.filter(q)
 
     def unresolved(self) -> IssueQuerySet:
         return self.exclude(status=Issue.Status.RESOLVED)
@@ -142,6 +163,23 @@ class IssueQuerySet(models.QuerySet):
     def within(self, code: str) -> IssueQuerySet:
         """Issues whose origin lies in the subtree of `code`."""
         return self.filter(within_q("division__code", code))
+
+    def with_work_order(self) -> IssueQuerySet:
+        """With what the work order's fields need (co-handlers, the pending extension, the
+        supervision order): two joins and one prefetch, whatever the number of issues."""
+        return self.select_related("pending_extension", "supervision").prefetch_related(
+            models.Prefetch(
+                "co_handlings", queryset=CoHandling.objects.select_related("department")
+            )
+        )
+
+    def supervised(self) -> IssueQuerySet:
+        """Unresolved issues with a supervision order at their current tier."""
+        return self.unresolved().filter(supervision__isnull=False)
+
+    def unacknowledged(self) -> IssueQuerySet:
+        """Assigned issues the lead department has not signed for."""
+        return self.filter(status=Issue.Status.ASSIGNED, acknowledged_at__isnull=True)
 
     def for_list(self) -> IssueQuerySet:
         return self.select_related(
@@ -279,6 +317,42 @@ class Issue(models.Model):
     resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
     supervised_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
+
+    # The work order (工单) of an assignment: the lead department is `department`; these
+    # co-handle (协办) at the current tier.
+    co_departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("co-handling departments"),
+        through="CoHandling",
+        related_name="co_handled_issues",
+        blank=True,
+    )
+    acknowledged_at = models.DateTimeField(
+        _("acknowledged by the lead department at"), null=True, blank=True
+    )
+    ack_due_at = models.DateTimeField(_("to be acknowledged by"), null=True, blank=True)
+    # Departments that handed the issue back (退单) at this tier; assigning one of them again
+    # is an arbitration, after which it may not hand it back.
+    handed_back_from = models.JSONField(_("handed back by departments"), default=list, blank=True)
+    arbitrated = models.BooleanField(_("assignment arbitrated"), default=False)
+    extension_count = models.PositiveSmallIntegerField(_("extensions at this tier"), default=0)
+    pending_extension = models.ForeignKey(
+        "Extension",
+        verbose_name=_("pending extension request"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The latest supervision order (督办单) at the current tier.
+    supervision = models.ForeignKey(
+        "SupervisionOrder",
+        verbose_name=_("supervision order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = IssueQuerySet.as_manager()
@@ -342,6 +416,174 @@ class Issue(models.Model):
             return "amber"
         return "green"
 
+    def co_department_ids(self) -> list[int]:
+        """The departments co-handling at the current tier (from the prefetched rows)."""
+        return sorted(c.department_id for c in self.co_handlings.all() if c.tier == self.tier)
+
+    def ack_state(self, now: datetime | None = None) -> str:
+        """'' when nothing waits for 签收; else green, or red past the window."""
+        if self.status != self.Status.ASSIGNED or self.acknowledged_at or not self.ack_due_at:
+            return ""
+        return "red" if self.ack_due_at < (now or timezone.now()) else "green"
+
+    def ack_window_open(self, now: datetime | None = None) -> bool:
+        """Whether the 签收 window still runs, as of `now`, else the moment a service judges
+        it at (`as_of`, set when it locks the row), else the present."""
+        now = now or getattr(self, "as_of", None) or timezone.now()
+        return self.ack_due_at is not None and now <= self.ack_due_at
+
+
+class CoHandling(models.Model):
+    """A department co-handling (协办) an assigned issue at one tier, and its 签收."""
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="co_handlings"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    tier = models.CharField(_("tier"), max_length=7, choices=Tier.choices)
+    assigned_at = models.DateTimeField(_("assigned at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("co-handling department")
+        verbose_name_plural = _("co-handling departments")
+        ordering = ["issue", "department"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "department"], name="cohandling_unique"),
+        ]
+        indexes = [
+            # A department member's queue: the issues their department co-handles.
+            models.Index(fields=["department", "tier"], name="cohandling_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} @ {self.issue_id}"
+
+
+class Extension(models.Model):
+    """A request to extend an issue's deadline at its tier (延期), and its decision."""
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    tier = models.CharField(_("tier"), max_length=7, choices=Tier.choices)
+    # The lead department asking, or empty when the holding office or claiming leader asks.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    days = models.PositiveSmallIntegerField(_("working days"))
+    reason = models.TextField(_("reason"))
+    requested_at = models.DateTimeField(_("requested at"))
+    approved = models.BooleanField(_("approved"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    due_before = models.DateTimeField(_("deadline before"))
+    due_after = models.DateTimeField(_("deadline after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="extension_decided_consistent",
+                condition=Q(decided_at__isnull=True, approved__isnull=True)
+                | Q(decided_at__isnull=False, approved__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.days} @ {self.issue_id}"
+
+
+class SupervisionOrder(models.Model):
+    """A supervision order (督办单) to an issue's holder, to be answered by `reply_by`."""
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="supervision_orders"
+    )
+    tier = models.CharField(_("tier"), max_length=7, choices=Tier.choices)
+    holder = models.ForeignKey(
+        Division, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The lead department, when the issue was assigned: the order is to it.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the sweep issued it."),
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    note = models.TextField(_("note"), blank=True)
+    reply_by = models.DateTimeField(_("reply by"))
+    # The how-many-th order for this issue: a second one is red (repeated supervision).
+    sequence = models.PositiveSmallIntegerField(_("order number"), default=1)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("replied by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reply = models.TextField(_("reply"), blank=True)
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            # The units' assessment: orders by holder and department over a period.
+            models.Index(fields=["issued_at"], name="supervision_issued_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} #{self.sequence}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.replied_at is None
+
+    def is_late(self, now: datetime | None = None) -> bool:
+        return (self.replied_at or now or timezone.now()) > self.reply_by
+
+    def grade(self, now: datetime | None = None) -> str:
+        """yellow while open and on time; red when the reply is late or it is a repeat."""
+        return "red" if self.sequence > 1 or self.is_late(now) else "yellow"
+
 
 class IssueEvent(models.Model):
     """One append-only step on an issue's timeline."""
@@ -359,11 +601,17 @@ class IssueEvent(models.Model):
         COMMENTED = "commented", _("commented")
         SUPERVISED = "supervised", _("under supervision")
         PUBLISHED = "published", _("public description edited")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        HANDED_BACK = "handed_back", _("handed back")
+        PROGRESS = "progress", _("progress")
+        EXTENSION_REQUESTED = "extension_requested", _("extension requested")
+        EXTENSION_DECIDED = "extension_decided", _("extension decided")
+        SUPERVISION_REPLIED = "supervision_replied", _("supervision answered")
 
     issue = models.ForeignKey(
         Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     tier_from = models.CharField(_("from tier"), max_length=7, choices=Tier.choices, blank=True)
     tier_to = models.CharField(_("to tier"), max_length=7, choices=Tier.choices, blank=True)
     actor = models.ForeignKey(
@@ -386,6 +634,10 @@ class IssueEvent(models.Model):
         related_name="+",
     )
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
+    # An assignment's co-handling departments (the lead is `department`).
+    co_departments = models.ManyToManyField(
+        Department, verbose_name=_("co-handling departments"), related_name="+", blank=True
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

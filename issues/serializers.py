@@ -15,9 +15,11 @@ from .models import (
     PUBLIC_DESCRIPTION_MAX_LENGTH,
     Category,
     EscalationReason,
+    Extension,
     Issue,
     IssueEvent,
     Rating,
+    SupervisionOrder,
 )
 
 
@@ -39,6 +41,28 @@ class CategorySerializer(serializers.ModelSerializer):
         ]
 
 
+class PendingExtensionSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Extension
+        fields = ["days", "reason", "department", "requested_by", "requested_at"]
+        read_only_fields = fields
+
+
+class SupervisionSerializer(serializers.ModelSerializer):
+    grade = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SupervisionOrder
+        fields = ["issued_at", "reply_by", "replied_at", "grade", "note", "sequence"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["yellow", "red"]))
+    def get_grade(self, order: SupervisionOrder) -> str:
+        return order.grade(self.context.get("now"))
+
+
 class IssueSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     claimed_by = serializers.SlugRelatedField(
@@ -51,6 +75,11 @@ class IssueSerializer(serializers.ModelSerializer):
     # Empty choices read as null: "no rating yet", "not resolved at any tier".
     rating = serializers.ChoiceField(choices=Rating.choices, allow_null=True, read_only=True)
     resolved_tier = serializers.ChoiceField(choices=Tier.choices, allow_null=True, read_only=True)
+    co_departments = serializers.SerializerMethodField()
+    extensions = serializers.IntegerField(source="extension_count", read_only=True)
+    pending_extension = PendingExtensionSerializer(read_only=True, allow_null=True)
+    supervision = SupervisionSerializer(read_only=True, allow_null=True)
+    ack_state = serializers.SerializerMethodField()
 
     class Meta:
         model = Issue
@@ -84,6 +113,13 @@ class IssueSerializer(serializers.ModelSerializer):
             "reporter_phone",
             "resolved_on_spot",
             "supervised_at",
+            "co_departments",
+            "acknowledged_at",
+            "ack_due_at",
+            "ack_state",
+            "extensions",
+            "pending_extension",
+            "supervision",
         ]
         read_only_fields = fields
 
@@ -98,6 +134,14 @@ class IssueSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=["green", "amber", "red"]))
     def get_deadline_state(self, issue: Issue) -> str:
         return issue.deadline_state(self._now())
+
+    def get_co_departments(self, issue: Issue) -> list[int]:
+        return issue.co_department_ids()
+
+    @extend_schema_field(serializers.ChoiceField(choices=["", "green", "red"]))
+    def get_ack_state(self, issue: Issue) -> str:
+        """'' when no 签收 is awaited; green within the window; red past it."""
+        return issue.ack_state(self._now())
 
     def get_reporter_phone(self, issue: Issue) -> str:
         request = self.context.get("request")
@@ -138,10 +182,21 @@ class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     tier_from = TierOrNullField()
     tier_to = TierOrNullField()
+    co_departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = IssueEvent
-        fields = ["kind", "tier_from", "tier_to", "actor", "reason", "note", "at"]
+        fields = [
+            "kind",
+            "tier_from",
+            "tier_to",
+            "actor",
+            "reason",
+            "note",
+            "department",
+            "co_departments",
+            "at",
+        ]
         read_only_fields = fields
 
 
@@ -165,13 +220,45 @@ class EscalateSerializer(TransitionSerializer):
 
 
 class AssignSerializer(TransitionSerializer):
-    department = serializers.IntegerField(min_value=1)
+    department = serializers.IntegerField(min_value=1, help_text="The lead department (主办).")
+    co_departments = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Co-handling departments (协办) of the same division.",
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
 
 
 class ReturnSerializer(TransitionSerializer):
     reason = serializers.CharField(max_length=40)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class HandBackSerializer(TransitionSerializer):
+    reason = serializers.CharField(max_length=40)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class ExtensionSerializer(TransitionSerializer):
+    days = serializers.IntegerField(min_value=1, help_text="More working days asked for.")
+    reason = serializers.CharField(max_length=10000)
+
+
+class DecideExtensionSerializer(TransitionSerializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class SuperviseSerializer(TransitionSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    reply_by = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the holder must answer; default a few working days from now.",
+    )
 
 
 class FeedbackSerializer(TransitionSerializer):
@@ -261,3 +348,54 @@ class StatsQuerySerializer(serializers.Serializer):
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": [_("until comes before since.")]})
         return attrs
+
+
+class UnitStatsQuerySerializer(serializers.Serializer):
+    within = serializers.CharField(max_length=12, help_text="A town, county or city code.")
+    level = serializers.ChoiceField(
+        choices=[("department", "department"), ("town", "town"), ("county", "county")],
+        default="department",
+        help_text="Assess the departments in the subtree, or its towns or counties.",
+    )
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+    def validate_within(self, value: str) -> Division:
+        division = Division.objects.filter(code=value).first()
+        if division is None:
+            raise serializers.ValidationError(_("Unknown division code."))
+        return division
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": [_("until comes before since.")]})
+        level = attrs["level"]
+        if level != "department" and Tier.values.index(level) >= Tier.values.index(
+            attrs["within"].tier
+        ):
+            raise serializers.ValidationError(
+                {"level": [_("Choose a tier below the division's own.")]}
+            )
+        return attrs
+
+
+class UnitStatsSerializer(serializers.Serializer):
+    """One unit's assessment figures (考核) over the period."""
+
+    unit = serializers.CharField(help_text="The department's id, or the division's code.")
+    name = serializers.CharField()
+    division = serializers.CharField()
+    assigned = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    acknowledged_on_time = serializers.IntegerField()
+    unacknowledged_overdue = serializers.IntegerField()
+    handed_back = serializers.IntegerField()
+    extended = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    resolved_on_time = serializers.IntegerField()
+    resolved_on_time_without_extension = serializers.IntegerField()
+    supervision_orders = serializers.IntegerField()
+    late_replies = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    redo_rate = serializers.FloatField(allow_null=True)

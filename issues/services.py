@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -34,19 +35,28 @@ from dispatch.models import (
 from dispatch.services import jurisdiction
 
 from . import rules
-from .deadlines import add_working_days
+from .deadlines import add_working_days, add_working_hours
 from .models import (
     DESCRIPTION_MAX_LENGTH,
     PUBLIC_DESCRIPTION_MAX_LENGTH,
     Category,
+    CoHandling,
     EscalationReason,
+    Extension,
     Issue,
     IssueEvent,
     Rating,
+    SupervisionOrder,
 )
 
 __all__ = [
+    "acknowledge_issue",
     "assign_issue",
+    "decide_extension",
+    "hand_back_issue",
+    "post_progress",
+    "reply_supervision",
+    "request_extension",
     "claim_issue",
     "comment_issue",
     "escalate_issue",
@@ -90,8 +100,15 @@ def _record(issue: Issue, kind: str, actor: Actor, *, at: datetime, **fields) ->
     return event
 
 
-def _lock(issue: Issue | int, actor: Actor, action: str, version: int | None) -> Issue:
-    """Load and lock the issue row, then check the rule and the client's version."""
+def _lock(
+    issue: Issue | int,
+    actor: Actor,
+    action: str,
+    version: int | None,
+    now: datetime | None = None,
+) -> Issue:
+    """Load and lock the issue row, then check the rule and the client's version. The rules
+    judge windows of time (退单) as of `now`."""
     pk = issue.pk if isinstance(issue, Issue) else issue
     try:
         locked = Issue.objects.select_for_update().get(pk=pk)
@@ -107,6 +124,7 @@ def _lock(issue: Issue | int, actor: Actor, action: str, version: int | None) ->
             _("The issue has changed since you read it (version %(now)s, not %(sent)s).")
             % {"now": locked.version, "sent": version}
         )
+    locked.as_of = now  # type: ignore[attr-defined]
     rules.check(actor, locked, action)
     return locked
 
@@ -123,8 +141,36 @@ def _required(value: str, field: str, message: str) -> str:
     return value
 
 
+# What an assignment (工单) adds to an issue; cleared when it is handed back, reopened or
+# leaves the tier. The sweep clears the same fields in SQL (issues.sweep).
+WORK_ORDER_RESET = {
+    "acknowledged_at": None,
+    "ack_due_at": None,
+}
+# What belongs to a stay at one tier: the hand-backs and arbitration, the extensions and the
+# supervision order.
+TIER_RESET = {
+    "handed_back_from": [],
+    "arbitrated": False,
+    "extension_count": 0,
+    "pending_extension": None,
+    "supervision": None,
+}
+
+
+def _clear_work_order(issue: Issue, *, tier_too: bool) -> list[str]:
+    """Drop the assignment's co-handlers and 签收 (and with `tier_too` what belongs to the
+    tier); the fields to save."""
+    CoHandling.objects.filter(issue=issue).delete()
+    reset = {**WORK_ORDER_RESET, **(TIER_RESET if tier_too else {})}
+    for name, value in reset.items():
+        setattr(issue, name, value)
+    return list(reset)
+
+
 def _arrive(issue: Issue, tier: str, now: datetime) -> list[str]:
     """Put `issue` at `tier`, held by its origin's ancestor there, with a fresh deadline."""
+    fields = _clear_work_order(issue, tier_too=True)
     issue.tier = tier
     issue.holder_id = ancestor_code(issue.division_id, tier)
     issue.status = Issue.Status.OPEN
@@ -145,6 +191,7 @@ def _arrive(issue: Issue, tier: str, now: datetime) -> list[str]:
         "due_at",
         "supervised_at",
         "peak_tier",
+        *fields,
     ]
 
 
@@ -280,14 +327,30 @@ def _resolve(actor, issue, resolution, version, now, *, on_spot: bool) -> Issue:
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "resolve_on_spot" if on_spot else "resolve", version)
+        # For the assessment (考核): the lead department that resolved it, and whether in
+        # time ("overdue"), in time thanks to an extension ("extended") or plainly ("").
+        department = issue.department if issue.status == Issue.Status.ASSIGNED else None
+        timing = "overdue" if now > issue.due_at else ("extended" if issue.extension_count else "")
         issue.status = Issue.Status.RESOLVED
         issue.resolution = resolution
         issue.resolved_at = now
         issue.resolved_tier = issue.tier
         issue.resolved_on_spot = on_spot
-        _save(issue, ["status", "resolution", "resolved_at", "resolved_tier", "resolved_on_spot"])
+        # A request for more time lapses with the resolution (it stays undecided).
+        issue.pending_extension = None
+        _save(
+            issue,
+            [
+                "status",
+                "resolution",
+                "resolved_at",
+                "resolved_tier",
+                "resolved_on_spot",
+                "pending_extension",
+            ],
+        )
         kind = IssueEvent.Kind.RESOLVED_ON_SPOT if on_spot else IssueEvent.Kind.RESOLVED
-        _record(issue, kind, actor, at=now, note=resolution)
+        _record(issue, kind, actor, at=now, note=resolution, department=department, reason=timing)
     return issue
 
 
@@ -364,36 +427,259 @@ def assign_issue(
     actor: Actor,
     issue: Issue | int,
     department: Department | int,
+    co_departments: list[Department | int] | tuple = (),
     note: str = "",
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """Assign (分流交办) an issue at town tier or above to a department of its holder.
-    Office members and leaders of the holder (a leader only if nobody else claimed it)."""
+    """Assign (分流交办) an issue at town tier or above to a lead department of its holder
+    (主办) and any number of its other departments co-handling (协办): office members and
+    leaders of the holder (a leader only if nobody else claimed it), or the claiming leader.
+    The lead must sign for it (签收) within ACK_WORKING_HOURS. Assigning a department that
+    handed it back at this tier is an arbitration: it may not hand it back again. Members of
+    the departments are told after commit."""
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "assign", version)
-        dept_id = department.pk if isinstance(department, Department) else department
-        try:
-            dept = Department.objects.get(pk=int(dept_id), division_id=issue.holder_id)
-        except (Department.DoesNotExist, ValueError, TypeError):
+        dept = _department_of(issue, department, "department")
+        co_ids = [_id_of(d) for d in co_departments or ()]
+        co = list(Department.objects.filter(pk__in=co_ids, division_id=issue.holder_id))
+        if len(co) != len(set(co_ids)) or None in co_ids:
             raise ValidationError(
-                {
-                    "department": [
-                        _("Choose a department of %(holder)s.") % {"holder": issue.holder.name}
-                    ]
-                }
-            ) from None
+                {"co_departments": [_("Choose departments of %(holder)s.") % _holder(issue)]}
+            )
+        if dept.pk in co_ids:
+            raise ValidationError(
+                {"co_departments": [_("The lead department does not also co-handle it.")]}
+            )
+        fields = _clear_work_order(issue, tier_too=False)
         issue.department = dept
         issue.status = Issue.Status.ASSIGNED
-        _save(issue, ["department", "status"])
-        _record(
+        issue.ack_due_at = add_working_hours(now, settings.SANBUFU_ACK_WORKING_HOURS)
+        issue.arbitrated = dept.pk in issue.handed_back_from
+        _save(issue, [*fields, "department", "status", "arbitrated"])
+        CoHandling.objects.bulk_create(
+            CoHandling(issue=issue, department=d, tier=issue.tier, assigned_at=now) for d in co
+        )
+        event = _record(
             issue,
             IssueEvent.Kind.ASSIGNED,
             actor,
             at=now,
             note=note or "",
             department=dept,
+            reason="arbitrated" if issue.arbitrated else "",
+        )
+        event.co_departments.set(co)
+    return issue
+
+
+def _id_of(department: Department | int | str | None):
+    if isinstance(department, Department):
+        return department.pk
+    try:
+        return int(department)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _holder(issue: Issue) -> dict:
+    return {"holder": issue.holder.name}
+
+
+def _department_of(issue: Issue, department: Department | int, field: str) -> Department:
+    """The holder's department `department`, or a ValidationError on `field`."""
+    dept = Department.objects.filter(pk=_id_of(department), division_id=issue.holder_id).first()
+    if dept is None:
+        raise ValidationError({field: [_("Choose a department of %(holder)s.") % _holder(issue)]})
+    return dept
+
+
+def _actor_departments(actor: Actor, issue: Issue) -> tuple[bool, list[CoHandling]]:
+    """Whether `actor` is a member of the lead department, and the co-handlings (at this
+    tier) of departments they are a member of."""
+    mine = jurisdiction(actor).department_at
+    co = [c for c in issue.co_handlings.all() if c.tier == issue.tier and c.department_id in mine]
+    return issue.department_id in mine, co
+
+
+def acknowledge_issue(
+    *, actor: Actor, issue: Issue | int, version: int | None = None, now: datetime | None = None
+) -> Issue:
+    """Sign for an assignment (签收): a member of the lead or of a co-handling department,
+    once per department per assignment (TransitionError after). Late past the window is still
+    signing; the lateness counts against the department in the assessment."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "acknowledge", version)
+        lead, co = _actor_departments(actor, issue)
+        department = None
+        if lead and issue.acknowledged_at is None:
+            issue.acknowledged_at = now
+            department = issue.department
+            _save(issue, ["acknowledged_at"])
+        else:
+            pending = [c for c in co if c.acknowledged_at is None]
+            CoHandling.objects.filter(pk__in=[c.pk for c in pending]).update(acknowledged_at=now)
+            department = pending[0].department
+            _save(issue, [])
+        late = issue.ack_due_at is not None and now > issue.ack_due_at
+        _record(
+            issue,
+            IssueEvent.Kind.ACKNOWLEDGED,
+            actor,
+            at=now,
+            department=department,
+            reason="late" if late else "",
+        )
+    return issue
+
+
+def hand_back_issue(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    reason: str,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Hand an assignment back to the assigning office (退单) with a reason: a member of the
+    lead department, before signing for it and within the ACK_WORKING_HOURS window, and not
+    after the office arbitrated by assigning it to the same department again. The issue is
+    open at the office again (or back with the leader who claimed it); its office members are
+    told after commit."""
+    reason = _required(reason, "reason", _("Say why it is handed back."))
+    if len(reason) > 40:
+        raise ValidationError({"reason": [_("At most 40 characters; put the rest in the note.")]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "hand_back", version, now)
+        department = issue.department
+        issue.handed_back_from = [*issue.handed_back_from, department.pk]
+        fields = _clear_work_order(issue, tier_too=False)
+        # Back to whoever assigned it: the office (open), or the leader who claimed it.
+        issue.status = Issue.Status.CLAIMED if issue.claimed_by_id else Issue.Status.OPEN
+        issue.department = None
+        _save(issue, [*fields, "handed_back_from", "status", "department"])
+        _record(
+            issue,
+            IssueEvent.Kind.HANDED_BACK,
+            actor,
+            at=now,
+            reason=reason,
+            note=note or "",
+            department=department,
+        )
+    return issue
+
+
+def post_progress(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    note: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Report progress (办理进展) on an assigned issue: a member of the lead or of a
+    co-handling department (协办 post their part this way). Changes no state."""
+    note = _required(note, "note", _("Say what was done."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "progress", version)
+        lead, co = _actor_departments(actor, issue)
+        department = issue.department if lead else co[0].department
+        _save(issue, [])
+        _record(issue, IssueEvent.Kind.PROGRESS, actor, at=now, note=note, department=department)
+    return issue
+
+
+def request_extension(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    days: int,
+    reason: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Ask for `days` more working days at this tier (延期): the holder, i.e. a member of the
+    lead department, an office member of the holder or the claiming leader. At most
+    EXTENSION_LIMIT approved extensions per tier, each at most EXTENSION_MAX_DAYS; one request
+    at a time. The clock keeps running while it waits. The deciders are told after commit."""
+    reason = _required(reason, "reason", _("Say why more time is needed."))
+    limit = settings.SANBUFU_EXTENSION_MAX_DAYS
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
+        raise ValidationError({"days": [_("Between 1 and %(max)d working days.") % {"max": limit}]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "extension", version)
+        held = rules.capacities(actor, issue) if actor is not None else set()
+        by_department = rules.LEAD_DEPT in held and not held & {rules.OFFICE, rules.CLAIMER}
+        extension = Extension.objects.create(
+            issue=issue,
+            tier=issue.tier,
+            department=issue.department if by_department else None,
+            requested_by=actor,
+            days=days,
+            reason=reason,
+            requested_at=now,
+            due_before=issue.due_at,
+        )
+        issue.pending_extension = extension
+        _save(issue, ["pending_extension"])
+        _record(
+            issue,
+            IssueEvent.Kind.EXTENSION_REQUESTED,
+            actor,
+            at=now,
+            reason=str(days),
+            note=reason,
+            department=extension.department,
+        )
+    return issue
+
+
+def decide_extension(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    approve: bool,
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Approve or reject the pending extension request: the holder's office for a department's
+    request, the office one tier up for an office's or leader's (at city tier a city leader).
+    Approval moves the deadline on from the current one by the days asked; rejection leaves
+    it. The requester is told after commit."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "decide_extension", version)
+        extension = issue.pending_extension
+        assert extension is not None  # the rule checked it
+        extension.approved = bool(approve)
+        extension.decided_by = actor
+        extension.decided_at = now
+        extension.note = note or ""
+        fields = ["pending_extension"]
+        if approve:
+            issue.due_at = add_working_days(issue.due_at, extension.days)
+            issue.extension_count += 1
+            extension.due_after = issue.due_at
+            fields += ["due_at", "extension_count"]
+        extension.save(update_fields=["approved", "decided_by", "decided_at", "note", "due_after"])
+        issue.pending_extension = None
+        _save(issue, fields)
+        _record(
+            issue,
+            IssueEvent.Kind.EXTENSION_DECIDED,
+            actor,
+            at=now,
+            reason="approved" if approve else "rejected",
+            note=note or "",
+            department=extension.department,
         )
     return issue
 
@@ -430,6 +716,8 @@ def record_feedback(
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "feedback", version)
+        # The rating counts for the department that resolved it (cleared by a reopening).
+        department = issue.department
         issue.rating = rating
         fields = ["rating"]
         if rating == Rating.UNSATISFIED:
@@ -442,11 +730,13 @@ def record_feedback(
             at=now,
             rating=rating,
             note=note or "",
+            department=department,
         )
     return issue
 
 
 def _reopen(issue: Issue, now: datetime) -> list[str]:
+    fields = _clear_work_order(issue, tier_too=False)
     issue.status = Issue.Status.OPEN
     issue.resolved_at = None
     issue.resolved_tier = ""
@@ -464,6 +754,7 @@ def _reopen(issue: Issue, now: datetime) -> list[str]:
         "department",
         "arrived_at",
         "due_at",
+        *fields,
     ]
 
 
@@ -549,21 +840,83 @@ def supervise_issue(
     actor: Actor,
     issue: Issue | int,
     note: str = "",
+    reply_by: datetime | date | None = None,
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """Put an unresolved issue under supervision (督办): an office member or leader of the
-    holder, or the system for an overdue issue at city tier. Once per stay at a tier."""
+    """Issue a supervision order (督办单) to the holder of an unresolved issue: an office
+    member or leader of the holder or of a division above it (the sweep issues one for an
+    overdue issue at city tier). The holder replies by `reply_by` (default
+    SUPERVISION_REPLY_DAYS working days; a date means the end of that day). One open order
+    at a time; a second order for the same issue is red. The holder is told after commit."""
     now = now or timezone.now()
+    reply_by = _reply_by(reply_by, now)
     with transaction.atomic():
         issue = _lock(issue, actor, "supervise", version)
-        issue.supervised_at = now
-        _save(issue, ["supervised_at"])
+        order = SupervisionOrder.objects.create(
+            issue=issue,
+            tier=issue.tier,
+            holder_id=issue.holder_id,
+            department=issue.department if issue.status == Issue.Status.ASSIGNED else None,
+            issued_by=actor,
+            issued_at=now,
+            note=note or "",
+            reply_by=reply_by,
+            sequence=SupervisionOrder.objects.filter(issue=issue).count() + 1,
+        )
+        issue.supervision = order
+        issue.supervised_at = issue.supervised_at or now
+        _save(issue, ["supervision", "supervised_at"])
         _record(
             issue,
             IssueEvent.Kind.SUPERVISED,
             actor,
             at=now,
             note=note or "",
+            department=order.department,
+        )
+    return issue
+
+
+def _reply_by(value: datetime | date | None, now: datetime) -> datetime:
+    if value is None:
+        return add_working_days(now, settings.SANBUFU_SUPERVISION_REPLY_DAYS)
+    if not isinstance(value, datetime):
+        value = timezone.make_aware(datetime.combine(value, datetime.max.time()))
+    if value <= now:
+        raise ValidationError({"reply_by": [_("The reply is due in the future.")]})
+    return value
+
+
+def reply_supervision(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    note: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Answer the open supervision order: the holder (the lead department's member, an office
+    member of the holder, the holding cadre or the claiming leader). A reply after `reply_by`
+    is late and turns the order red. Whoever issued it is told after commit."""
+    note = _required(note, "note", _("Say what has been done."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "supervision_reply", version)
+        order = issue.supervision
+        assert order is not None  # the rule checked it
+        order.replied_at = now
+        order.replied_by = actor
+        order.reply = note
+        order.save(update_fields=["replied_at", "replied_by", "reply"])
+        _save(issue, [])
+        _record(
+            issue,
+            IssueEvent.Kind.SUPERVISION_REPLIED,
+            actor,
+            at=now,
+            note=note,
+            reason="late" if order.is_late() else "",
+            department=order.department,
         )
     return issue

@@ -9,14 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from dispatch.models import PREFIX_LENGTH, TIERS, Tier, tier_above, tier_index
 
 from .deadlines import add_working_days
-from .models import Category, EscalationReason, Issue, IssueEvent
+from .models import Category, EscalationReason, Issue, IssueEvent, SupervisionOrder
 from .services import queue_event_side_effects
 
 
@@ -59,6 +59,7 @@ def escalate_overdue(
         update={"supervised_at": as_of},
         event={"kind": IssueEvent.Kind.SUPERVISED, "tier_from": Tier.CITY, "tier_to": Tier.CITY},
         as_of=as_of,
+        orders=True,
     )
     for tier in (Tier.COUNTY, Tier.TOWN, Tier.VILLAGE):
         new_tier = tier_above(tier)
@@ -75,6 +76,14 @@ def escalate_overdue(
                 "arrived_at": as_of,
                 "due_at": _due_case(new_tier, as_of),  # type: ignore[arg-type]
                 "supervised_at": None,
+                # The work order and what belongs to the tier left behind (as services._arrive).
+                "acknowledged_at": None,
+                "ack_due_at": None,
+                "handed_back_from": [],
+                "arbitrated": False,
+                "extension_count": 0,
+                "pending_extension": None,
+                "supervision": None,
                 "escalation_count": F("escalation_count") + 1,
                 "peak_tier": Case(
                     When(
@@ -94,14 +103,17 @@ def _overdue_at(tier: str, as_of: datetime):
     return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(status=Issue.Status.RESOLVED)
 
 
-def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: datetime) -> int:
+def _sweep(
+    pending, batch_size: int, *, update: dict, event: dict, as_of: datetime, orders: bool = False
+) -> int:
     """Apply `update` to the rows of `pending`, a batch per transaction, with one event each.
 
     Every update takes its rows out of `pending` (a new tier, or supervised), so each batch is
     simply the first rows still pending, read through the sweep index in deadline order; no
     cursor, no re-sorting of the backlog. On PostgreSQL, rows another transaction holds (a
     concurrent sweep or a manual transition) are skipped and left for the next run; on SQLite
-    the IMMEDIATE transaction already excludes every other writer.
+    the IMMEDIATE transaction already excludes every other writer. With `orders`, each issue
+    also gets a supervision order (督办单) from the system, in two more statements.
     """
     total = 0
     while True:
@@ -113,6 +125,8 @@ def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: dateti
             if not ids:
                 return total
             Issue.objects.filter(id__in=ids).update(**update, version=F("version") + 1)
+            if orders:
+                _insert_orders(ids, at=as_of)
             queue_event_side_effects(_insert_events(ids, at=as_of, **event))
             total += len(ids)
 
@@ -135,3 +149,25 @@ def _insert_events(ids: list[int], *, kind: str, tier_from: str, tier_to: str, a
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_orders(ids: list[int], *, at: datetime) -> None:
+    """Issue the system's supervision orders to a batch of issues in one INSERT ... SELECT
+    (numbered after the issue's earlier orders), then point each issue at its new order."""
+    qn = connection.ops.quote_name
+    orders = qn(SupervisionOrder._meta.db_table)
+    issues = qn(Issue._meta.db_table)
+    reply_by = add_working_days(at, settings.SANBUFU_SUPERVISION_REPLY_DAYS)
+    assigned = Issue.Status.ASSIGNED.value
+    sql = (
+        f"INSERT INTO {orders} (issue_id, tier, holder_id, department_id, issued_at, note, "
+        "reply_by, sequence, reply) "
+        f"SELECT i.id, i.tier, i.holder_id, CASE WHEN i.status = %s THEN i.department_id END, "
+        f"%s, '', %s, (SELECT COUNT(*) FROM {orders} o WHERE o.issue_id = i.id) + 1, '' "
+        f"FROM {issues} i WHERE i.id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [assigned, adapt(at), adapt(reply_by), *ids])
+    latest = SupervisionOrder.objects.filter(issue=OuterRef("pk")).order_by("-id").values("id")
+    Issue.objects.filter(id__in=ids).update(supervision=Subquery(latest[:1]))

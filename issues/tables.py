@@ -99,3 +99,43 @@ def stats_table(figures: dict) -> Table:
             [f"{row['category']}: {pgettext_lazy('export', 'resolved')}", row["resolved"]]
         )
     return table
+
+
+UNIT_COLUMNS = [
+    ("name", pgettext_lazy("assessment", "unit"), 24),
+    ("assigned", pgettext_lazy("assessment", "assigned"), 8),
+    ("acknowledged_on_time", pgettext_lazy("assessment", "acknowledged on time"), 10),
+    ("unacknowledged_overdue", pgettext_lazy("assessment", "unacknowledged past the window"), 10),
+    ("handed_back", pgettext_lazy("assessment", "handed back"), 8),
+    ("extended", pgettext_lazy("assessment", "extended"), 8),
+    ("resolved", pgettext_lazy("assessment", "resolved"), 8),
+    ("resolved_on_time", pgettext_lazy("assessment", "resolved on time"), 10),
+    (
+        "resolved_on_time_without_extension",
+        pgettext_lazy("assessment", "on time without extension"),
+        10,
+    ),
+    ("supervision_orders", pgettext_lazy("assessment", "supervision orders"), 8),
+    ("late_replies", pgettext_lazy("assessment", "late replies"), 8),
+    ("rated", pgettext_lazy("assessment", "rated"), 8),
+    ("satisfaction_rate", pgettext_lazy("assessment", "satisfaction rate"), 10),
+    ("redo_rate", pgettext_lazy("assessment", "redo rate"), 10),
+]
+
+
+def unit_stats_table(rows: list[dict], *, within, level, since=None, until=None) -> Table:
+    """The monthly assessment table (考核表) an office sends up: one row per unit."""
+    period = f"{since or ''} – {until or ''}"
+    heading = str(pgettext_lazy("assessment", "Assessment of %(within)s, %(period)s")) % {
+        "within": within.name,
+        "period": period,
+    }
+    table = Table(
+        [str(label) for _key, label, _w in UNIT_COLUMNS],
+        title=str(pgettext_lazy("assessment", "assessment")),
+        heading=heading,
+        widths=[w for _k, _l, w in UNIT_COLUMNS],
+    )
+    for row in rows:
+        table.rows.append([row[key] for key, _label, _w in UNIT_COLUMNS])
+    return table

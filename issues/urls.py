@@ -9,6 +9,8 @@ urlpatterns = [
     path("issues/", views.issue_list, name="list"),
     path("issues/<int:pk>/", views.issue_detail, name="detail"),
     path("issues/<int:pk>/<slug:action>/", views.issue_action, name="action"),
+    # Department members: their work queue (phone first).
+    path("queue/", views.queue, name="queue"),
     # County and city leaders: the claim board.
     path("board/", views.board, name="board"),
 ]

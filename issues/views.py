@@ -13,12 +13,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.forms import add_service_errors, safe_next
 from common.phones import tel_uri
 from dispatch.models import Department, Posting, Tier
+from dispatch.services import jurisdiction
 
 from .forms import (
     PAGE_ACTIONS,
@@ -26,16 +28,28 @@ from .forms import (
     IssueFilterForm,
     ResolveForm,
 )
-from .models import EscalationReason, Issue
+from .models import EscalationReason, Issue, IssueEvent
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
+# The queue shows a department's assigned work, earliest deadline first.
+QUEUE_SIZE = 200
+# How the timeline reads the work order's reason codes.
+REASON_LABELS = {
+    "late": _("late"),
+    "overdue": _("after the deadline"),
+    "extended": _("within the extended deadline"),
+    "arbitrated": _("arbitration: assigned again after a hand-back"),
+    "approved": _("approved"),
+    "rejected": _("rejected"),
+}
 
 
 def _load(request, pk: int) -> Issue:
     return get_object_or_404(
         Issue.objects.visible_to(request.user)
         .for_list()
+        .with_work_order()
         .select_related("claimed_by__cadre", "raised_by__cadre"),
         pk=pk,
     )
@@ -95,14 +109,17 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
         for name, action in PAGE_ACTIONS.items()
         if name in allowed
     ]
-    events = list(issue.events.select_related("actor__cadre", "department"))
+    events = list(
+        issue.events.select_related("actor__cadre", "department").prefetch_related("co_departments")
+    )
     for event in events:
         # Escalations carry a reason code; returns carry the office's own words.
-        event.reason_label = (
-            EscalationReason(event.reason).label
-            if event.reason in EscalationReason.values
-            else event.reason
-        )
+        if event.kind == IssueEvent.Kind.ESCALATED and event.reason in EscalationReason.values:
+            event.reason_label = EscalationReason(event.reason).label
+        elif event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
+            event.reason_label = _("%(days)s working days") % {"days": event.reason}
+        else:
+            event.reason_label = REASON_LABELS.get(event.reason, event.reason)
     phone = reporter_phone(request.user, issue, held)
     return render(
         request,
@@ -150,8 +167,50 @@ def issue_action(request, pk: int, action: str):
             return redirect(back)
         else:
             messages.success(request, page_action.done)
+            if not Issue.objects.visible_to(request.user).filter(pk=issue.pk).exists():
+                # Handed back: the issue is no longer the department's to see.
+                return redirect("issues:queue")
             return redirect(back)
     return _detail(request, issue, bound={action: form}, status=400)
+
+
+# What the board offers on a claimed issue besides assigning and resolving, when allowed.
+BOARD_EXTRA_ACTIONS = ("extension", "decide_extension", "supervision_reply")
+
+
+# The department's work queue ----------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    """A department member's work (phone first): incoming (to sign for), in progress and
+    overdue, each with its deadline light, and the one-click 签收 of each incoming issue.
+    Office members see their offices' departments' work likewise. Everything else is on the
+    issue page."""
+    user = request.user
+    now = timezone.now()
+    j = jurisdiction(user)
+    departments = j.department_at
+    issues = Issue.objects.visible_to(user).filter(status=Issue.Status.ASSIGNED)
+    if departments:
+        issues = issues.filter(Issue.objects.department_q(departments))
+    else:
+        issues = issues.filter(pk__in=Issue.objects.actionable_by(user).values("pk"))
+    rows = list(issues.for_list().with_work_order().order_by("due_at", "pk")[:QUEUE_SIZE])
+    incoming, working, overdue = [], [], []
+    for issue in rows:
+        issue.allowed = allowed_actions(user, issue)
+        if "acknowledge" in issue.allowed:
+            incoming.append(issue)
+        elif issue.due_at < now:
+            overdue.append(issue)
+        else:
+            working.append(issue)
+    return render(
+        request,
+        "issues/queue.html",
+        {"incoming": incoming, "working": working, "overdue": overdue, "now": now},
+    )
 
 
 # The claim board ----------------------------------------------------------------------------
@@ -189,7 +248,16 @@ def board(request):
         .filter(claimed_by=user)
         .unresolved()
         .for_list()
+        .with_work_order()
         .order_by("due_at", "pk")
+    )
+    # Supervised work (督办) the user oversees or holds, red (late or repeated) first.
+    supervised = list(
+        Issue.objects.visible_to(user)
+        .supervised()
+        .for_list()
+        .with_work_order()
+        .order_by("-supervision__sequence", "supervision__reply_by", "pk")[:100]
     )
     departments: dict[str, list] = {}
     for dept in Department.objects.filter(division_id__in={i.holder_id for i in mine}).order_by(
@@ -197,6 +265,19 @@ def board(request):
     ):
         departments.setdefault(dept.division_id, []).append(dept)
     for issue in mine:
+        allowed = allowed_actions(user, issue)
+        issue.extra_actions = [
+            {
+                "name": name,
+                "title": PAGE_ACTIONS[name].title,
+                "submit": PAGE_ACTIONS[name].submit,
+                "form": PAGE_ACTIONS[name].form(
+                    prefix=name, issue=issue, auto_id=f"id_{issue.pk}_{name}_%s"
+                ),
+            }
+            for name in BOARD_EXTRA_ACTIONS
+            if name in allowed
+        ]
         issue.assign_form = AssignForm(
             prefix="assign",
             issue=issue,
@@ -207,5 +288,11 @@ def board(request):
     return render(
         request,
         "board/board.html",
-        {"claimable": claimable, "taken": taken, "mine": mine, "now": now},
+        {
+            "claimable": claimable,
+            "taken": taken,
+            "mine": mine,
+            "supervised": supervised,
+            "now": now,
+        },
     )

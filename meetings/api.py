@@ -32,6 +32,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "issue",
             "issue_title",
             "new",
+            "late",
             "decision",
             "department",
             "note",

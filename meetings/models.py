@@ -81,6 +81,8 @@ class AgendaItem(models.Model):
         Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="agenda_items"
     )
     new = models.BooleanField(_("new since the last meeting"), default=False)
+    # Joined the agenda after the meeting was convened (the issue reached the town later).
+    late = models.BooleanField(_("added after convening"), default=False)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     department = models.ForeignKey(
         Department,

@@ -104,6 +104,52 @@ def convene_meeting(*, town: Division | str, week: str, now: datetime | None = N
     return meeting
 
 
+def add_late_items(issue_ids: list[int]) -> int:
+    """Put issues that reached a town after its meeting of this week was convened on that
+    open meeting's agenda, marked late (and new when no earlier meeting had them). Issues no
+    longer unresolved at town tier, or already on the agenda, are left alone, so calling it
+    twice adds nothing. Set-based: three queries whatever the number of issues. Returns how
+    many items it added."""
+    if not issue_ids:
+        return 0
+    keep = PREFIX_LENGTH[Tier.TOWN]
+    issues = list(
+        Issue.objects.filter(pk__in=issue_ids, tier=Tier.TOWN)
+        .unresolved()
+        .values_list("pk", "holder_id")
+    )
+    if not issues:
+        return 0
+    week = current_week()
+    meetings = {
+        m.town_id: m
+        for m in Meeting.objects.filter(
+            town_id__in={holder for _pk, holder in issues}, week=week, status=Meeting.Status.OPEN
+        )
+    }
+    already = set(
+        AgendaItem.objects.filter(
+            meeting__in=meetings.values(), issue_id__in=[pk for pk, _h in issues]
+        ).values_list("meeting_id", "issue_id")
+    )
+    seen = set(
+        AgendaItem.objects.filter(
+            issue_id__in=[pk for pk, _h in issues], meeting__week__lt=week
+        ).values_list("issue_id", "meeting__town_id")
+    )
+    items = [
+        AgendaItem(
+            meeting=meetings[holder],
+            issue_id=pk,
+            late=True,
+            new=(pk, holder[:keep] + "0" * (12 - keep)) not in seen,
+        )
+        for pk, holder in issues
+        if holder in meetings and (meetings[holder].pk, pk) not in already
+    ]
+    return len(AgendaItem.objects.bulk_create(items, ignore_conflicts=True))
+
+
 def convene_meetings(*, week: str | None = None, now: datetime | None = None) -> dict:
     """Convene `week`'s meeting (default: the current ISO week in Asia/Shanghai) for every
     town with issues from its territory or with members. Safe to run twice: existing meetings

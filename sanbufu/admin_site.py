@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.selectors import stats as co_building_stats
 from dispatch.backends import is_member
-from issues.dashboard import office_dashboard
+from issues.dashboard import office_dashboard, work_order_panel
 from meetings.services import this_weeks_meetings
 
 
@@ -47,5 +47,6 @@ class SanbufuAdminSite(admin.AdminSite):
         dashboard = office_dashboard(request.user)
         dashboard["meetings"] = this_weeks_meetings(request.user)
         dashboard["co_building"] = co_building_stats(request.user)
+        dashboard["work_orders"] = work_order_panel(request.user)
         extra_context = {**(extra_context or {}), "dashboard": dashboard}
         return super().index(request, extra_context)

@@ -27,7 +27,7 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
-from issues.api import CategoryViewSet, IssueViewSet, StatsView, TokenView
+from issues.api import CategoryViewSet, IssueViewSet, StatsView, TokenView, UnitStatsView
 from meetings.api import MeetingViewSet
 
 
@@ -81,6 +81,7 @@ router.register("offers", OfferViewSet, basename="offer")
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("stats/", StatsView.as_view(), name="api-stats"),
+    path("stats/units/", UnitStatsView.as_view(), name="api-stats-units"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script=), not inline,
     # so the page runs under the Content-Security-Policy without 'unsafe-inline'.

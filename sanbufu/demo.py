@@ -84,7 +84,9 @@ def seed_issues(stdout=None, *, weeks: int = 4, seed: int = 2026) -> int:
     today = timezone.localdate(now)
     offices = {}
     leaders = {}
-    for m in Membership.objects.exclude(role=Membership.Role.GRID).select_related("user"):
+    for m in Membership.objects.exclude(
+        role__in=[Membership.Role.GRID, Membership.Role.DEPARTMENT]
+    ).select_related("user"):
         target = offices if m.role == Membership.Role.OFFICE else leaders
         target.setdefault(m.division_id, m.user)
     departments = {}

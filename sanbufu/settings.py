@@ -392,6 +392,14 @@ SANBUFU_DEADLINE_DAYS = {
 SANBUFU_AMBER_FRACTION = 2 / 3
 SANBUFU_SWEEP_BATCH = env_int("SWEEP_BATCH", 2000)
 
+# Work orders of departments (工单): the window for 签收 and 退单 in working hours (09:00-17:00
+# on the Chinese calendar), the extensions (延期) allowed per tier and the working days each
+# may add, and the working days a supervision order (督办单) gives for the reply.
+SANBUFU_ACK_WORKING_HOURS = env_int("ACK_WORKING_HOURS", 8)
+SANBUFU_EXTENSION_LIMIT = env_int("EXTENSION_LIMIT", 3)
+SANBUFU_EXTENSION_MAX_DAYS = env_int("EXTENSION_MAX_DAYS", 10)
+SANBUFU_SUPERVISION_REPLY_DAYS = env_int("SUPERVISION_REPLY_DAYS", 2)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -21,6 +21,8 @@ from dispatch.models import Division, Membership, Posting
 
 from .factories import (
     CadreFactory,
+    DepartmentFactory,
+    DepartmentMembershipFactory,
     EnterpriseFactory,
     EnterprisePostingFactory,
     MembershipFactory,
@@ -356,6 +358,56 @@ def city_office(shaoxing):
 @pytest.fixture
 def city_leader(shaoxing):
     return _member("city_leader", shaoxing.city, Membership.Role.LEADER)
+
+
+@dataclass(frozen=True)
+class Departments:
+    """Departments of 兰亭街道 (a town) and 柯桥区 (a county)."""
+
+    social: object  # 兰亭街道 社会事务办公室
+    urban: object  # 兰亭街道 城建办
+    safety: object  # 兰亭街道 平安办
+    transport: object  # 柯桥区 交通运输局
+
+
+@pytest.fixture
+def departments(shaoxing) -> Departments:
+    return Departments(
+        social=DepartmentFactory(name="社会事务办公室", division=shaoxing.lanting),
+        urban=DepartmentFactory(name="城建办", division=shaoxing.lanting),
+        safety=DepartmentFactory(name="平安办", division=shaoxing.lanting),
+        transport=DepartmentFactory(name="交通运输局", division=shaoxing.keqiao),
+    )
+
+
+def _department_member(username: str, department):
+    user = UserFactory(username=username)
+    DepartmentMembershipFactory(user=user, department=department)
+    return user
+
+
+@pytest.fixture
+def social_member(departments):
+    """A member of 兰亭街道 社会事务办公室."""
+    return _department_member("social_member", departments.social)
+
+
+@pytest.fixture
+def urban_member(departments):
+    """A member of 兰亭街道 城建办."""
+    return _department_member("urban_member", departments.urban)
+
+
+@pytest.fixture
+def safety_member(departments):
+    """A member of 兰亭街道 平安办."""
+    return _department_member("safety_member", departments.safety)
+
+
+@pytest.fixture
+def transport_member(departments):
+    """A member of 柯桥区 交通运输局."""
+    return _department_member("transport_member", departments.transport)
 
 
 @pytest.fixture

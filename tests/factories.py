@@ -183,6 +183,19 @@ class MembershipFactory(DjangoModelFactory):
     role = Membership.Role.OFFICE
 
 
+class DepartmentMembershipFactory(DjangoModelFactory):
+    """A department member (部门承办人): the membership's division is the department's."""
+
+    class Meta:
+        model = Membership
+        django_get_or_create = ("user", "department")
+
+    user = factory.SubFactory(UserFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    division = factory.LazyAttribute(lambda o: o.department.division)
+    role = Membership.Role.DEPARTMENT
+
+
 # ---------------------------------------------------------------------------------------------
 # Issues
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.http import HttpRequest
+from django.utils import timezone
 
 from common.weeks import current_week
 from dispatch.models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
@@ -124,3 +125,31 @@ def test_the_login_page_lists_the_demo_logins_only_with_debug_on(client, setting
     page = client.get("/accounts/login/").text
     assert 'id="demo-logins"' in page
     assert "cadre_lanting" in page and "office_lanting" in page and DEMO_PASSWORD in page
+
+
+def test_seed_demo_has_department_members_with_work_in_every_state():
+    from issues.models import CoHandling, Issue, IssueEvent
+
+    output = seed()
+    assert "dept_lanting_social" in output and "dept_keqiao_transport" in output
+    kinds = set(IssueEvent.objects.values_list("kind", flat=True))
+    assert {
+        "acknowledged",
+        "handed_back",
+        "progress",
+        "extension_requested",
+        "extension_decided",
+        "supervised",
+        "supervision_replied",
+    } <= kinds
+    assert IssueEvent.objects.filter(kind="assigned", reason="arbitrated").exists()
+    assert CoHandling.objects.exists()
+    social = get_user_model().objects.get(username="dept_lanting_social")
+    queue = Issue.objects.visible_to(social)
+    assert queue.unacknowledged().exists()  # something to sign for
+    assert queue.filter(pending_extension__isnull=False).exists()
+    assert queue.supervised().exists()
+    assert queue.filter(status="resolved").exists()
+    assert Issue.objects.unacknowledged().filter(ack_due_at__lt=timezone.now()).exists()
+    seed()  # a second run adds no work orders
+    assert IssueEvent.objects.filter(kind="handed_back").count() == 2

@@ -107,8 +107,10 @@ def status_notes(events: list[IssueEvent]) -> str:
 
 
 def _timeline_entry(event: IssueEvent) -> dict:
-    # Escalation reasons are codes of a fixed list; a return's reason is an office's words.
-    reason = event.reason if event.reason in EscalationReason.values else None
+    # Escalation reasons are codes of a fixed list; a return's reason is an office's words,
+    # and the work orders' codes (a late resolution, an arbitration) are the offices' own.
+    escalated = event.kind == Kind.ESCALATED and event.reason in EscalationReason.values
+    reason = event.reason if escalated else None
     return {
         "kind": event.kind,
         "tier_from": event.tier_from or None,

@@ -132,7 +132,17 @@ def test_events_are_the_timeline_oldest_first(client_for, issue, village_cadre, 
     services.comment_issue(actor=town_office, issue=issue, note="已联系水务站")
     events = client_for(town_office).get(f"/api/v1/issues/{issue.pk}/events/").json()
     assert [e["kind"] for e in events] == ["raised", "escalated", "commented"]
-    assert set(events[0]) == {"kind", "tier_from", "tier_to", "actor", "reason", "note", "at"}
+    assert set(events[0]) == {
+        "kind",
+        "tier_from",
+        "tier_to",
+        "actor",
+        "reason",
+        "note",
+        "department",
+        "co_departments",
+        "at",
+    }
     assert events[1]["tier_from"] == "village" and events[1]["tier_to"] == "town"
     assert events[1]["actor"] == "village_cadre"
 
@@ -385,8 +395,8 @@ def test_issue_list_runs_a_fixed_number_of_queries(
     for i in range(page_size + 1):
         IssueFactory(actor=superuser, division=shaoxing.lanting_village, title=f"问题{i}")
     client = client_for(superuser)
-    # token lookup, count, page
-    with django_assert_num_queries(3):
+    # token lookup, count, page, the page's co-handling departments
+    with django_assert_num_queries(4):
         answer = client.get(f"/api/v1/issues/?page_size={page_size}")
     assert len(answer.json()["results"]) == page_size
 

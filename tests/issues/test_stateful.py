@@ -1,6 +1,9 @@
 """Random sequences of every transition, by the right people and the wrong ones, and the
 sweep as the clock moves on; after each step the issues obey the escalation rules and their
-timelines replay to their rows."""
+timelines replay to their rows. The departments' work orders take part: assignments with
+co-handlers, 签收, 退单 and arbitration, progress, 延期 and 督办; replaying checks that no
+department hands back after an arbitration and that no tier grants more extensions than the
+limit, and the sweep never moves an issue before its (extended) deadline."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -22,11 +26,17 @@ from hypothesis.stateful import (
 )
 
 from common.errors import DomainError
-from dispatch.models import TIERS, ancestor_code, tier_index
+from dispatch.models import TIERS, Department, ancestor_code, tier_index
 from issues import services, sweep
 from issues.models import Issue, IssueEvent
 
-from ..factories import CategoryFactory, DepartmentFactory, division
+from ..factories import (
+    CategoryFactory,
+    DepartmentFactory,
+    DepartmentMembershipFactory,
+    UserFactory,
+    division,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
@@ -40,7 +50,12 @@ ACTORS = [
     "city_leader",
     "other_town_office",
     "outsider",
+    "town_dept",
+    "town_dept2",
+    "county_dept",
 ]
+# Who the work-order transitions are tried by: department members and the offices.
+WORK_ACTORS = ["town_dept", "town_dept2", "county_dept", "town_office", "county_office", "outsider"]
 STATE_FIELDS = [
     "status",
     "tier",
@@ -50,6 +65,9 @@ STATE_FIELDS = [
     "escalation_count",
     "returned_from",
     "rating",
+    "handed_back_from",
+    "arbitrated",
+    "extension_count",
 ]
 
 
@@ -71,10 +89,17 @@ def replay(events) -> dict:
                 "escalation_count": 0,
                 "returned_from": [],
                 "rating": "",
+                "handed_back_from": [],
+                "arbitrated": False,
+                "extension_count": 0,
+                "acknowledged": False,
             }
             continue
-        if kind not in (IssueEvent.Kind.FEEDBACK, IssueEvent.Kind.REOPENED) and kind not in (
+        if kind not in (
+            IssueEvent.Kind.FEEDBACK,
+            IssueEvent.Kind.REOPENED,
             IssueEvent.Kind.COMMENTED,
+            IssueEvent.Kind.PUBLISHED,
         ):
             assert state["status"] != "resolved", f"{kind} on a resolved issue"
         if kind in (IssueEvent.Kind.FEEDBACK, IssueEvent.Kind.REOPENED):
@@ -94,6 +119,10 @@ def replay(events) -> dict:
                 status="open",
                 department_id=None,
                 claimed_by_id=None,
+                handed_back_from=[],
+                arbitrated=False,
+                extension_count=0,
+                acknowledged=False,
             )
             continue
         # Every other step stays at its tier.
@@ -101,21 +130,52 @@ def replay(events) -> dict:
         if kind in (IssueEvent.Kind.RESOLVED, IssueEvent.Kind.RESOLVED_ON_SPOT):
             state["status"] = "resolved"
         elif kind == IssueEvent.Kind.ASSIGNED:
-            state.update(status="assigned", department_id=event.department_id)
+            arbitrated = event.department_id in state["handed_back_from"]
+            assert (event.reason == "arbitrated") == arbitrated
+            state.update(
+                status="assigned",
+                department_id=event.department_id,
+                arbitrated=arbitrated,
+                acknowledged=False,
+            )
+        elif kind == IssueEvent.Kind.ACKNOWLEDGED:
+            assert state["status"] == "assigned"
+            if event.department_id == state["department_id"]:
+                assert not state["acknowledged"], "the lead signed twice"
+                state["acknowledged"] = True
+        elif kind == IssueEvent.Kind.HANDED_BACK:
+            assert state["status"] == "assigned"
+            assert event.department_id == state["department_id"]
+            assert not state["acknowledged"], "handed back after signing"
+            assert not state["arbitrated"], "handed back after an arbitration"
+            state.update(
+                status="claimed" if state["claimed_by_id"] else "open",
+                department_id=None,
+                handed_back_from=[*state["handed_back_from"], event.department_id],
+            )
+        elif kind == IssueEvent.Kind.PROGRESS:
+            assert state["status"] == "assigned"
+        elif kind == IssueEvent.Kind.EXTENSION_DECIDED and event.reason == "approved":
+            state["extension_count"] += 1
+            assert state["extension_count"] <= django_settings.SANBUFU_EXTENSION_LIMIT
         elif kind == IssueEvent.Kind.CLAIMED:
             assert state["claimed_by_id"] is None
             state.update(status="claimed", claimed_by_id=event.actor_id)
         elif kind == IssueEvent.Kind.FEEDBACK:
             state["rating"] = event.rating
             if event.rating == "unsatisfied":
-                state.update(status="open", department_id=None, claimed_by_id=None)
+                state.update(
+                    status="open", department_id=None, claimed_by_id=None, acknowledged=False
+                )
         elif kind == IssueEvent.Kind.REOPENED:
-            state.update(status="open", department_id=None, claimed_by_id=None)
+            state.update(status="open", department_id=None, claimed_by_id=None, acknowledged=False)
     return state
 
 
 def row_state(issue_id: int) -> dict:
-    return Issue.objects.filter(pk=issue_id).values(*STATE_FIELDS).get()
+    row = Issue.objects.filter(pk=issue_id).values(*STATE_FIELDS, "acknowledged_at").get()
+    row["acknowledged"] = row.pop("acknowledged_at") is not None
+    return row
 
 
 def snapshot() -> tuple:
@@ -128,6 +188,7 @@ def snapshot() -> tuple:
 class EscalationMachine(RuleBasedStateMachine):
     people: dict = {}
     departments: dict = {}
+    member_departments: dict = {}
     category = None
 
     def __init__(self):
@@ -147,8 +208,8 @@ class EscalationMachine(RuleBasedStateMachine):
         self.now += timedelta(minutes=minutes)
         return self.now
 
-    @rule(village=st.sampled_from(["330603008250", "330603008258"]))
-    def raise_issue(self, village):
+    @rule(village=st.sampled_from(["330603008250", "330603008258"]), to_town=st.booleans())
+    def raise_issue(self, village, to_town):
         issue = services.raise_issue(
             actor=self.people["village_cadre"] if village == "330603008250" else None,
             division=village,
@@ -158,6 +219,47 @@ class EscalationMachine(RuleBasedStateMachine):
         )
         self.issues.append(issue.pk)
         self.expected_events[issue.pk] += 1
+        if to_town:  # most department work happens at the town: get there sooner
+            services.escalate_issue(
+                actor=None, issue=issue, reason="multi_department", now=self.tick()
+            )
+            self.expected_events[issue.pk] += 1
+
+    def assigned_index(self, index: int) -> int:
+        """`index` re-aimed at an assigned issue when there is one: the work order's steps
+        mostly land where they can happen (the rest still try the others)."""
+        assigned = list(
+            Issue.objects.filter(pk__in=self.issues, status="assigned")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not assigned and index % 4 != 3:
+            # Nothing assigned: the holder's office assigns this one first (if it may).
+            self.assign(index, "office", second=bool(index % 2), co=True)
+            return index
+        if not assigned or index % 4 == 3:
+            return index
+        return self.issues.index(assigned[index % len(assigned)])
+
+    def role(self, index: int, who: str) -> str:
+        """The persona playing `who` on the issue: its lead or co-handling department's
+        member, its holder's office, the office one tier up; or a named persona."""
+        pk = self.issues[index % len(self.issues)]
+        issue = Issue.objects.get(pk=pk)
+        members = {d: name for name, d in self.member_departments.items()}
+        if who == "lead":
+            return members.get(issue.department_id, "outsider")
+        if who == "co":
+            co = [members[c] for c in issue.co_department_ids() if c in members]
+            return co[0] if co else "outsider"
+        offices = {"330603008000": "town_office", "330603000000": "county_office"}
+        offices["330600000000"] = "city_office"
+        if who == "office":
+            return offices.get(issue.holder_id, "village_cadre")
+        if who == "office_above":
+            above = {"town": "county_office", "county": "city_office", "city": "city_leader"}
+            return above.get(issue.tier, "town_office")
+        return who
 
     def attempt(self, index: int, actor: str, action, **kwargs):
         """Run one transition; on success exactly one event, on refusal nothing changes."""
@@ -193,12 +295,56 @@ class EscalationMachine(RuleBasedStateMachine):
         self.attempt(index, actor, function, **kwargs)
 
     @precondition(lambda self: self.issues)
-    @rule(index=st.integers(0, 50), actor=st.sampled_from(ACTORS))
-    def assign(self, index, actor):
+    @rule(
+        index=st.integers(0, 50),
+        actor=st.sampled_from(["office", "office", *ACTORS]),
+        second=st.booleans(),
+        co=st.booleans(),
+    )
+    def assign(self, index, actor, second, co):
+        """Assign to the holder's first or second department (the town has two), the other
+        co-handling when asked; re-assigning the one that handed it back is arbitration."""
         pk = self.issues[index % len(self.issues)]
         holder = Issue.objects.values_list("holder_id", flat=True).get(pk=pk)
-        department = self.departments.get(holder, self.departments["330603008000"])
-        self.attempt(index, actor, services.assign_issue, department=department)
+        choices = self.departments.get(holder, self.departments["330603008000"])
+        lead = choices[1 % len(choices)] if second else choices[0]
+        others = [d for d in choices if d != lead] if co else []
+        actor = self.role(index, actor)
+        self.attempt(index, actor, services.assign_issue, department=lead, co_departments=others)
+
+    @precondition(lambda self: self.issues)
+    @rule(
+        index=st.integers(0, 50),
+        actor=st.sampled_from(["lead", "lead", "co", "office", "office_above", *WORK_ACTORS]),
+        action=st.sampled_from(
+            ["acknowledge", "hand_back", "hand_back", "progress", "reply", "decide", "supervise"]
+        ),
+        approve=st.booleans(),
+    )
+    def work(self, index, actor, action, approve):
+        calls = {
+            "acknowledge": (services.acknowledge_issue, {}),
+            "hand_back": (services.hand_back_issue, {"reason": "不属本部门"}),
+            "progress": (services.post_progress, {"note": "已办理"}),
+            "reply": (services.reply_supervision, {"note": "已落实"}),
+            "decide": (services.decide_extension, {"approve": approve}),
+            "supervise": (services.supervise_issue, {"note": "请加快"}),
+        }
+        function, kwargs = calls[action]
+        index = self.assigned_index(index)
+        self.attempt(index, self.role(index, actor), function, **kwargs)
+
+    @precondition(lambda self: self.issues)
+    @rule(
+        index=st.integers(0, 50),
+        actor=st.sampled_from(["lead", "lead", "office", *WORK_ACTORS, "county_leader"]),
+        days=st.integers(0, 12),
+    )
+    def extension(self, index, actor, days):
+        index = self.assigned_index(index)
+        self.attempt(
+            index, self.role(index, actor), services.request_extension, days=days, reason="等"
+        )
 
     @precondition(lambda self: self.issues)
     @rule(
@@ -236,6 +382,8 @@ class EscalationMachine(RuleBasedStateMachine):
             climbed = tier_index(after[pk]) - tier_index(row["tier"])
             is_moved = row in overdue and row["tier"] != "city"
             assert climbed == (1 if is_moved else 0)
+            if climbed:  # never before its deadline, extended or not
+                assert row["due_at"] < self.now
             if is_moved or (row in overdue and row["supervised_at"] is None):
                 self.expected_events[pk] += 1
 
@@ -258,6 +406,7 @@ class EscalationMachine(RuleBasedStateMachine):
                 tier_index(e.tier_to or "village") for e in timeline
             )
             assert row.tier in TIERS
+            assert row.extension_count <= django_settings.SANBUFU_EXTENSION_LIMIT
 
 
 @pytest.mark.slow
@@ -273,7 +422,31 @@ def test_random_transitions_and_sweeps_keep_every_issue_consistent(
     other_town_office,
     outsider,
 ):
+    town, county, city = "330603008000", "330603000000", "330600000000"
+    EscalationMachine.departments = {
+        town: [
+            DepartmentFactory(name="社会事务办", division=division(town)).pk,
+            DepartmentFactory(name="城建办", division=division(town)).pk,
+        ],
+        county: [DepartmentFactory(name="交通运输局", division=division(county)).pk],
+        city: [DepartmentFactory(name="市住建局", division=division(city)).pk],
+    }
+    members = {}
+    for name, dept in (
+        ("town_dept", EscalationMachine.departments[town][0]),
+        ("town_dept2", EscalationMachine.departments[town][1]),
+        ("county_dept", EscalationMachine.departments[county][0]),
+    ):
+        members[name] = DepartmentMembershipFactory(
+            user=UserFactory(username=name), department=Department.objects.get(pk=dept)
+        ).user
+    EscalationMachine.member_departments = {
+        "town_dept": EscalationMachine.departments[town][0],
+        "town_dept2": EscalationMachine.departments[town][1],
+        "county_dept": EscalationMachine.departments[county][0],
+    }
     EscalationMachine.people = {
+        **members,
         "village_cadre": village_cadre,
         "town_office": town_office,
         "county_office": county_office,
@@ -284,17 +457,13 @@ def test_random_transitions_and_sweeps_keep_every_issue_consistent(
         "other_town_office": other_town_office,
         "outsider": outsider,
     }
-    EscalationMachine.departments = {
-        code: DepartmentFactory(name=f"部门{code}", division=division(code)).pk
-        for code in ("330603008000", "330603000000", "330600000000")
-    }
     EscalationMachine.category = CategoryFactory(code="water")
 
     run_state_machine_as_test(
         EscalationMachine,
         settings=settings(
-            max_examples=25,
-            stateful_step_count=25,
+            max_examples=40,
+            stateful_step_count=50,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),

@@ -32,6 +32,7 @@ from dispatch.models import (
     Posting,
     credit_code_check_char,
 )
+from issues.demo import department_logins, seed_department_members, seed_work_orders
 from meetings.services import convene_meetings
 from sanbufu.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, seed_issues
 
@@ -187,6 +188,7 @@ class Command(BaseCommand):
             created += self.seed_people(divisions)
         self.stdout.write(f"Demo data: {created} rows created.")
         seed_issues(self.stdout)
+        seed_work_orders(self.stdout)
         seed_co_building(self.stdout)
         # The current week's meetings, so that /meetings/ has one on any weekday.
         week = convene_meetings()
@@ -258,6 +260,7 @@ class Command(BaseCommand):
                 defaults={"grid": Grid.objects.get(division_id=code, name=grid_name)},
             )
             created += new_user + new_membership
+        created += seed_department_members(self.ensure_user)
         created += self.ensure_user(SUPERUSER, "演示管理员", superuser=True)[1]
         return created
 
@@ -290,6 +293,7 @@ class Command(BaseCommand):
             (username, f"{roles[Membership.Role.GRID]} ({name})", grid)
             for username, name, _code, grid in GRID_MEMBERS
         ]
+        lines += department_logins()
         self.stdout.write(f"Demo logins, all with the password {DEMO_PASSWORD!r}:")
         for username, role, place in lines:
             self.stdout.write(f"  {username:<18} {role} {place}".rstrip())
