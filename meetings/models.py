@@ -82,7 +82,8 @@ class AgendaItem(models.Model):
     )
     new = models.BooleanField(_("new since the last meeting"), default=False)
     # Joined the agenda after the meeting was convened (the issue reached the town later).
-    late = models.BooleanField(_("added after convening"), default=False)
+    # db_default: the column is added with a default the database fills, without a rewrite.
+    late = models.BooleanField(_("added after convening"), default=False, db_default=False)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     department = models.ForeignKey(
         Department,

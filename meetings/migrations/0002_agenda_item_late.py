@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agendaitem',
             name='late',
-            field=models.BooleanField(default=False, verbose_name='added after convening'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='added after convening'),
         ),
     ]

@@ -57,6 +57,17 @@ REVIEWED = {
         "indexes the membership table's new grid column: one row per office member, leader "
         "and grid member (a few thousand at a province), built in milliseconds"
     ),
+    "dispatch.0004_department_members": (
+        "widens membership.role from 6 to 10 characters (in PostgreSQL a varchar widened is a "
+        "change of the catalogue, no rewrite) and indexes and constrains the membership "
+        "table: one row per office member, leader and department member, a few thousand at a "
+        "province, locked for milliseconds"
+    ),
+    "issues.0008_work_orders": (
+        "widens issueevent.kind from 16 to 24 characters, which PostgreSQL records in its "
+        "catalogue without rewriting or scanning the event table; its other operations create "
+        "new tables and add nullable columns"
+    ),
     "issues.0005_category_sort_order": (
         "adds a NOT NULL column with a constant default to the category table, a few dozen "
         "rows: no rewrite, no scan (PostgreSQL 11+)"
