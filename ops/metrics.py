@@ -82,19 +82,26 @@ class Scrape:
         return {run.task: run for run in TaskRun.objects.all()}
 
     @cached_property
-    def issues_by_tier(self) -> dict[str, tuple[int, int]]:
-        """Unresolved and overdue issues at each tier, in one grouped query."""
+    def issues_by_tier(self) -> dict[str, tuple[int, int, int, int]]:
+        """Unresolved and overdue issues at each tier, and the work orders not signed for
+        (all, and past their window), in one grouped query."""
         from dispatch.models import TIERS
         from issues.models import Issue
 
+        unsigned = Q(status=Issue.Status.ASSIGNED, acknowledged_at__isnull=True)
         rows = (
             Issue.objects.unresolved()
             .order_by()
             .values_list("tier")
-            .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=self.now)))
+            .annotate(
+                n=Count("id"),
+                overdue=Count("id", filter=Q(due_at__lt=self.now)),
+                unsigned=Count("id", filter=unsigned),
+                unsigned_late=Count("id", filter=unsigned & Q(ack_due_at__lt=self.now)),
+            )
         )
-        counts = {tier: (n, overdue) for tier, n, overdue in rows}
-        return {tier: counts.get(tier, (0, 0)) for tier in TIERS}
+        counts = {tier: tuple(figures) for tier, *figures in rows}
+        return {tier: counts.get(tier, (0, 0, 0, 0)) for tier in TIERS}
 
     @property
     def sweep_run(self):
@@ -110,11 +117,19 @@ class DomainGauge:
 
 
 def open_issues(scrape: Scrape) -> Samples:
-    return {(tier,): n for tier, (n, _) in scrape.issues_by_tier.items()}
+    return {(tier,): figures[0] for tier, figures in scrape.issues_by_tier.items()}
 
 
 def overdue_issues(scrape: Scrape) -> Samples:
-    return {(tier,): overdue for tier, (_, overdue) in scrape.issues_by_tier.items()}
+    return {(tier,): figures[1] for tier, figures in scrape.issues_by_tier.items()}
+
+
+def unacknowledged_work_orders(scrape: Scrape) -> Samples:
+    return {(tier,): figures[2] for tier, figures in scrape.issues_by_tier.items()}
+
+
+def unacknowledged_work_orders_late(scrape: Scrape) -> Samples:
+    return {(tier,): figures[3] for tier, figures in scrape.issues_by_tier.items()}
 
 
 def sweep_last_duration(scrape: Scrape) -> Samples:
@@ -193,6 +208,18 @@ DOMAIN_GAUGES = [
         "When each scheduled task last finished (Unix time).",
         ("task",),
         scheduled_task_last_finished,
+    ),
+    DomainGauge(
+        "sanbufu_work_orders_unacknowledged",
+        "Issues assigned to a department that has not signed for them (签收), by tier.",
+        ("tier",),
+        unacknowledged_work_orders,
+    ),
+    DomainGauge(
+        "sanbufu_work_orders_unacknowledged_late",
+        "Of those, the ones past their signing window (ACK_WORKING_HOURS), by tier.",
+        ("tier",),
+        unacknowledged_work_orders_late,
     ),
     DomainGauge(
         "sanbufu_webhook_deliveries_failed",

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from dispatch.models import Department, Division
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import create_integration
 from issues.models import Issue, IssueEvent
@@ -82,6 +83,16 @@ def build_data_set():
     Issue.objects.filter(
         title="批量问题0", tier="village", due_at__lt=now - timedelta(days=1)
     ).update(status=Issue.Status.RESOLVED, resolved_at=now, resolved_tier="village")
+    # Two of the overdue town issues are work orders not signed for, one past its window.
+    unsigned = list(Issue.objects.filter(tier="town", status="open").values_list("pk", flat=True))
+    lanting = Division.objects.get(code="330603008000")
+    office = Department.objects.create(division=lanting, name="社会事务办公室")
+    for pk, window in [(unsigned[0], -1), (unsigned[1], 4)]:
+        Issue.objects.filter(pk=pk).update(
+            status=Issue.Status.ASSIGNED,
+            department=office,
+            ack_due_at=now + timedelta(hours=window),
+        )
     integration, _ = create_integration(name="市民热线")
     subscription = WebhookSubscription.objects.create(
         integration=integration, target_url="https://hooks.example.org/", secret="s"
@@ -112,6 +123,13 @@ def test_metrics_hold_the_domain_gauges(client):
         "county": 0,
         "city": 0,
     }
+    assert by_tier(samples, "sanbufu_work_orders_unacknowledged") == {
+        "village": 0,
+        "town": 2,
+        "county": 0,
+        "city": 0,
+    }
+    assert by_tier(samples, "sanbufu_work_orders_unacknowledged_late")["town"] == 1
     run = TaskRun.objects.get(task=SWEEP_TASK)
     assert samples[("sanbufu_sweep_last_moved_issues", ())] == 2
     assert samples[("sanbufu_sweep_last_duration_seconds", ())] == pytest.approx(run.duration)
