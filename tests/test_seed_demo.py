@@ -127,6 +127,7 @@ def test_the_login_page_lists_the_demo_logins_only_with_debug_on(client, setting
     assert "cadre_lanting" in page and "office_lanting" in page and DEMO_PASSWORD in page
 
 
+@pytest.mark.django_db
 def test_seed_demo_has_department_members_with_work_in_every_state():
     from issues.models import CoHandling, Issue, IssueEvent
 
