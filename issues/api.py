@@ -30,6 +30,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from common.drf import CSVRenderer, XLSXRenderer, is_tabular
+from common.pagination import IdsFirstPagination
 from dispatch.models import Enterprise
 from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 
@@ -156,6 +157,7 @@ class IssueViewSet(
 
     queryset = Issue.objects.none()  # for the schema; requests use get_queryset
     serializer_class = IssueSerializer
+    pagination_class = IdsFirstPagination
     filterset_class = IssueFilter
     search_fields = ["title", "description"]
     ordering_fields = ["raised_at", "raised_on", "due_at", "escalation_count", "id"]

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
@@ -97,21 +98,33 @@ def _overdue_at(tier: str, as_of: datetime):
 def _sweep(pending, batch_size: int, *, update: dict, event: dict, as_of: datetime) -> int:
     """Apply `update` to the rows of `pending`, a batch per transaction, with one event each.
 
-    Every update takes its rows out of `pending` (a new tier, or supervised), so each batch is
-    simply the first rows still pending, read through the sweep index in deadline order; no
-    cursor, no re-sorting of the backlog. On PostgreSQL, rows another transaction holds (a
-    concurrent sweep or a manual transition) are skipped and left for the next run; on SQLite
-    the IMMEDIATE transaction already excludes every other writer.
+    Each batch is the next rows of `pending` in deadline order after the last row of the
+    previous batch (a keyset on the sweep index's (due_at, id)), not the first rows still
+    pending: the rows a batch moves leave dead entries in the index until vacuum, and reading
+    from the start again would step over all of them, so that each batch cost more than the
+    one before and the sweep grew with the square of the backlog. On PostgreSQL, rows another
+    transaction holds (a concurrent sweep or a manual transition) are skipped and left for the
+    next run; on SQLite the IMMEDIATE transaction already excludes every other writer.
     """
+    qn = connection.ops.quote_name
+    after = f"({qn('due_at')}, {qn('id')}) > (%s, %s)"
     total = 0
+    last: tuple[datetime, int] | None = None
     while True:
         with transaction.atomic():
-            batch = pending.order_by("due_at", "id")
+            batch = pending
+            if last is not None:
+                due, pk = last
+                params = (connection.ops.adapt_datetimefield_value(due), pk)
+                batch = batch.filter(RawSQL(after, params, output_field=BooleanField()))
+            batch = batch.order_by("due_at", "id")
             if connection.features.has_select_for_update_skip_locked:
                 batch = batch.select_for_update(skip_locked=True)
-            ids = list(batch.values_list("id", flat=True)[:batch_size])
-            if not ids:
+            rows = list(batch.values_list("id", "due_at")[:batch_size])
+            if not rows:
                 return total
+            ids = [pk for pk, _due in rows]
+            last = (rows[-1][1], rows[-1][0])
             Issue.objects.filter(id__in=ids).update(**update, version=F("version") + 1)
             queue_event_side_effects(_insert_events(ids, at=as_of, **event))
             total += len(ids)

@@ -379,6 +379,11 @@ SANBUFU_DEADLINE_DAYS = {
 # Share of a tier's time after which the deadline light turns amber.
 SANBUFU_AMBER_FRACTION = 2 / 3
 SANBUFU_SWEEP_BATCH = env_int("SWEEP_BATCH", 2000)
+# Lists (API and admin) count matching rows exactly up to this many and estimate past it
+# (PostgreSQL's planner), so a page of a million issues does not count a million rows.
+SANBUFU_COUNT_BOUND = env_int("COUNT_BOUND", 10000)
+# Seconds the office dashboard's figures are kept in the cache, per jurisdiction (0: never).
+SANBUFU_DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -387,7 +392,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "sanbufu.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Services' domain errors and ValidationError answer 404/403/409/400 here, and only here.

@@ -7,3 +7,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-insecure-key-never-used-outside-the-suite")
 
 from sanbufu.settings import *  # noqa: E402, F403
+
+# Every test reads the dashboard's figures fresh; tests/issues/test_dashboard.py turns the
+# cache on where it is the subject.
+SANBUFU_DASHBOARD_CACHE_SECONDS = 0
