@@ -1,6 +1,7 @@
 # make run  - the whole system on this machine: web, Celery worker and beat, demo data
 # make test - the whole test suite
 # make lint - ruff check and format check, mypy (the files listed in pyproject.toml)
+# make bench - every measurement at province scale beside its reference (PostgreSQL, wrk)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed-dev
 MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv
+.PHONY: run test lint venv bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +52,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Builds the province database sanbufu_bench on first use (BENCH_DATABASE_URL), then writes
+# bench/RESULTS.md. BENCH_ARGS: e.g. --issues 100000 --skip api.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python bench/bench_province.py $(BENCH_ARGS)

@@ -90,7 +90,9 @@ def town_stats(towns: list[str], *, since: date, until: date) -> dict[str, dict]
         .filter(town__in=towns)
         .order_by()
     )
-    totals = {row.pop("town"): row for row in qs.values("town").annotate(**_counts())}
+    totals: dict[str, dict] = {
+        row["town"]: dict(row) for row in qs.values("town").annotate(**_counts())
+    }
     by_category: dict[str, list[dict]] = {}
     for row in (
         qs.values("town", "category__code")

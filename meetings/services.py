@@ -181,7 +181,7 @@ def _write_agendas(meeting_ids: list[int], week: str) -> None:
         qn(Meeting._meta.db_table),
         qn(AgendaItem._meta.db_table),
     )
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(f.column) for f in fields if f.column)
     placeholders = ", ".join(["%s"] * len(fields))
     ids = ", ".join(["%s"] * len(meeting_ids))
     sql = f"""
