@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything reads the database for the request (sessions load lazily).
+    "sanbufu.routers.ReplicaPinMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "sanbufu.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,6 +155,18 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica (PostgreSQL streaming replication) for lists, pages and statistics: reads
+# go to it except inside transactions and for a client that wrote in the last
+# REPLICA_PIN_SECONDS (sanbufu/routers.py). Unset: one database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+SANBUFU_READ_REPLICA = bool(DATABASE_REPLICA_URL)
+SANBUFU_REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+DATABASE_ROUTERS = ["sanbufu.routers.ReplicaRouter"]
 
 # Cache, shared by every process of a deployment, because login failures and API throttles
 # must count across gunicorn workers: Redis when CACHE_URL or REDIS_URL is set, otherwise a
