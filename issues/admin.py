@@ -92,7 +92,14 @@ class AutocompleteFilter(admin.SimpleListFilter):
         ]
         value = self.value()
         display = self.label(value, self.request) if value else None
-        yield {"keep": keep, "value": value if display else "", "display": display or ""}
+        # "All" as Django's own filters word it (its catalogue translates it).
+        everything = next(iter(super().choices(changelist)))["display"]
+        yield {
+            "keep": keep,
+            "value": value if display else "",
+            "display": display or "",
+            "all": everything,
+        }
 
     def __init__(self, request, params, model, model_admin):
         self.request = request
