@@ -4,6 +4,7 @@ that stops at a bound and estimates past it."""
 from __future__ import annotations
 
 from django.contrib.postgres.operations import AddIndexConcurrently
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.migrations.operations import AddIndex
 from django.db.models import QuerySet
@@ -58,8 +59,11 @@ def bounded_count(queryset: QuerySet, bound: int) -> tuple[int, bool]:
     connection = connections[qs.db]
     if connection.vendor != "postgresql":
         return qs.count(), True
-    capped_sql, capped_params = qs[: bound + 1].query.sql_with_params()
-    full_sql, full_params = qs.query.sql_with_params()
+    try:
+        capped_sql, capped_params = qs[: bound + 1].query.sql_with_params()
+        full_sql, full_params = qs.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (`none()`, no jurisdiction)
+        return 0, True
     with connection.cursor() as cursor:
         # The estimate is planned only when the capped count reaches past the bound.
         inner = cursor.mogrify(full_sql, full_params)
