@@ -210,9 +210,9 @@ def _child(*args: str, url: str | None = None) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure_sweep(n: int, log) -> list[dict]:
+def measure_sweep(n: int, log, divisors: list[int]) -> list[dict]:
     rows = []
-    for i, k in enumerate((n // 100, n // 10, n)):
+    for i, k in enumerate(n // d for d in divisors):
         pair = {}
         for impl in ("sanbufu", "reference") if i % 2 == 0 else ("reference", "sanbufu"):
             _child("_sweep_load", str(k))
@@ -645,6 +645,9 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10, help="wrk time per case")
     parser.add_argument("--skip", default="", help="comma-separated: sweep,api,import")
+    parser.add_argument(
+        "--sweep-at", default="100,10,1", help="backlogs to sweep, as divisors of --issues"
+    )
     args, rest = parser.parse_known_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -665,7 +668,8 @@ def main() -> None:
     results: dict = {"sweep": [], "api": [], "import": "(skipped)"}
     log("sweep")
     if "sweep" not in skip:
-        results["sweep"] = measure_sweep(args.issues, log)
+        divisors = [int(d) for d in args.sweep_at.split(",")]
+        results["sweep"] = measure_sweep(args.issues, log, divisors)
     log("statistics")
     results["stats"] = measure_stats()
     log("admin")

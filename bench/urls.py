@@ -77,7 +77,7 @@ class BareIssueList(generics.ListAPIView):
         qs = Issue.objects.order_by("-raised_at", "-id")
         scope = prefixes(self.request.user)
         if scope is not None:
-            qs = qs.filter(division_id__startswith=scope[0])
+            qs = qs.filter(division__code__startswith=scope[0])
         for name in ("status", "tier"):
             if self.request.query_params.get(name):
                 qs = qs.filter(**{name: self.request.query_params[name]})

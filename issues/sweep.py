@@ -46,8 +46,9 @@ def escalate_overdue(
     """The sweep: every unresolved issue past its deadline below city moves one tier up with
     reason `overdue`; at city tier an overdue issue is put under supervision once.
 
-    Set-based: per batch one SELECT ... FOR UPDATE SKIP LOCKED of ids, one UPDATE and one bulk
-    INSERT of events, so memory stays flat however large the backlog. Tiers are swept top
+    Set-based: per batch, on PostgreSQL one statement that locks (SKIP LOCKED), updates and
+    writes the events; elsewhere a SELECT of ids, an UPDATE and an INSERT of events. Memory
+    stays flat and each batch costs the same however large the backlog. Tiers are swept top
     down and the new deadline runs from `as_of`, so no issue moves twice in one run. Safe to
     run concurrently with itself and with manual transitions: each row is moved by whoever
     locks it, once. Returns how many issues moved from each tier (city: supervised).
