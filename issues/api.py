@@ -164,7 +164,12 @@ class IssueViewSet(
     ordering = ["-raised_at", "-id"]
 
     def get_queryset(self):
-        return Issue.objects.visible_to(self.request.user).for_list()
+        issues = Issue.objects.visible_to(self.request.user)
+        if getattr(self, "action", None) == "list" and not is_tabular(self.request):
+            # A page of JSON names the category by code and two users by username; every
+            # other relation is its id, so joining those tables would only slow the page.
+            return issues.select_related("category", "claimed_by", "raised_by")
+        return issues.for_list()
 
     def get_renderers(self):
         renderers = super().get_renderers()
