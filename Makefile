@@ -1,6 +1,7 @@
 # make run  - the whole system on this machine: web, Celery worker and beat, demo data
 # make test - the whole test suite
 # make lint - ruff check and format check, mypy (the files listed in pyproject.toml)
+# make bench - every measurement at province scale beside its reference (PostgreSQL, wrk)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,7 +13,7 @@ PYTEST_ARGS ?=
 # make run PORT=8080: the port the web server listens on; links in messages follow it.
 PORT ?= 8000
 
-.PHONY: run test lint venv
+.PHONY: run test lint venv bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +57,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Builds the province database sanbufu_bench on first use (BENCH_DATABASE_URL), then writes
+# bench/RESULTS.md. BENCH_ARGS: e.g. --issues 100000 --skip api.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python bench/bench_province.py $(BENCH_ARGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -21,8 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
+from common.pagination import IdsFirstPaginator
 from common.tables import attachment
-from dispatch.models import Department, Division, Tier
+from dispatch.models import Department, Division, tier_of_code
 from dispatch.services import jurisdiction
 
 from .forms import PAGE_ACTIONS
@@ -60,40 +62,93 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VillageFilter(admin.SimpleListFilter):
-    """Origins limited to the villages of the user's jurisdiction that have issues."""
+class AutocompleteFilter(admin.SimpleListFilter):
+    """A filter by one related object chosen through the admin's autocomplete (searched
+    within the user's jurisdiction by the related model's admin), not a sidebar listing every
+    choice: a province has 25,547 villages and thousands of departments. Subclasses set
+    `field_name` (the issue's foreign key) and `label(value, request)`."""
 
-    title = _("village")
-    parameter_name = "village"
+    template = "admin/issues/autocomplete_filter.html"
+    app_label = "issues"
+    model_name = "issue"
+    field_name = ""
+
+    def has_output(self) -> bool:
+        return True
 
     def lookups(self, request, model_admin):
-        villages = (
-            Division.objects.visible_to(request.user)
-            .filter(tier=Tier.VILLAGE)
-            .filter(issues__isnull=False)
-            .distinct()
-            .order_by("code")
-        )
-        return [(d.code, d.name) for d in villages]
+        return []
+
+    def label(self, value: str, request) -> str | None:
+        raise NotImplementedError
+
+    def choices(self, changelist):
+        keep = [
+            (name, value)
+            for name, value in changelist.get_filters_params().items()
+            if name != self.parameter_name
+        ]
+        keep = [
+            (n, v) for n, values in keep for v in (values if isinstance(values, list) else [values])
+        ]
+        value = self.value()
+        display = self.label(value, self.request) if value else None
+        # "All" as Django's own filters word it (its catalogue translates it).
+        everything = next(iter(super().choices(changelist)))["display"]
+        yield {
+            "keep": keep,
+            "value": value if display else "",
+            "display": display or "",
+            "all": everything,
+        }
+
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        super().__init__(request, params, model, model_admin)
+
+
+class VillageFilter(AutocompleteFilter):
+    """Issues found within a division of the user's jurisdiction (a village, or every
+    village of a town or county)."""
+
+    title = _("origin")
+    parameter_name = "village"
+    field_name = "division"
+
+    def label(self, value, request):
+        found = Division.objects.visible_to(request.user).filter(code=value).first()
+        return found.name if found else None
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(division_id=self.value())
-        return queryset
+        if not self.value():
+            return queryset
+        if tier_of_code(self.value()) is None:
+            return queryset.none()
+        return queryset.within(self.value())
 
 
-class DepartmentFilter(admin.SimpleListFilter):
+class DepartmentFilter(AutocompleteFilter):
     title = _("department")
     parameter_name = "department"
+    field_name = "department"
 
-    def lookups(self, request, model_admin):
-        departments = Department.objects.visible_to(request.user).select_related("division")
-        return [(str(d.pk), f"{d.division.name} {d.name}") for d in departments]
+    def label(self, value, request):
+        if not value.isdigit():
+            return None
+        found = (
+            Department.objects.visible_to(request.user)
+            .select_related("division")
+            .filter(pk=value)
+            .first()
+        )
+        return f"{found.division.name} {found.name}" if found else None
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(department_id=self.value())
-        return queryset
+        if not self.value():
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        return queryset.filter(department_id=self.value())
 
 
 class SupervisedFilter(admin.SimpleListFilter):
@@ -276,6 +331,8 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         return queryset.search(search_term), False
 
     list_per_page = 50
+    # A page of a million issues: exact count up to a bound, ids first (common.pagination).
+    paginator = IdsFirstPaginator
     show_full_result_count = False
     inlines = [IssueEventInline, ExtensionInline, SupervisionOrderInline]
     actions = [
@@ -337,6 +394,12 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return Issue.objects.visible_to(request.user).for_list()
+
+    @property
+    def media(self):
+        # select2 and the admin's autocomplete script, for the division and department filters.
+        widget = AutocompleteSelect(Issue._meta.get_field("division"), self.admin_site)
+        return super().media + widget.media
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]

@@ -8,7 +8,10 @@ user's jurisdiction.
 from __future__ import annotations
 
 import datetime
+import hashlib
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -36,6 +39,28 @@ def _as_date(value) -> datetime.date:
 
 
 def office_dashboard(user, now: datetime.datetime | None = None) -> dict:
+    """The admin index's figures (see `dashboard_figures`), kept in the shared cache for
+    SANBUFU_DASHBOARD_CACHE_SECONDS per jurisdiction and language: seven grouped queries over
+    a province's million issues take seconds, and the figures of the last minute serve as
+    well. Everyone with the same jurisdiction (every superuser; the members of one office)
+    shares one entry, and no entry is shared across jurisdictions."""
+    lifetime = settings.SANBUFU_DASHBOARD_CACHE_SECONDS
+    if now is not None or lifetime <= 0:
+        return dashboard_figures(user, now)
+    j = jurisdiction(user)
+    scope = "all" if j.is_superuser else ",".join(sorted(j.prefixes))
+    key = (
+        "dashboard:"
+        + hashlib.sha256(f"{scope}|{get_language()}|{timezone.localdate()}".encode()).hexdigest()
+    )
+    figures = cache.get(key)
+    if figures is None:
+        figures = dashboard_figures(user)
+        cache.set(key, figures, lifetime)
+    return figures
+
+
+def dashboard_figures(user, now: datetime.datetime | None = None) -> dict:
     """Figures for the admin index: this week, open work by tier and status, closure, 12
     weeks of raised and resolved, the busiest categories and villages.
     One function because each figure is one grouped query over the same visible issues; split,

@@ -279,7 +279,13 @@ class Issue(models.Model):
     # The origin's ancestor at the current tier; denormalised so that "who may act" and the
     # holder filters are an indexed equality, and kept in step by every tier change.
     holder = models.ForeignKey(
-        Division, verbose_name=_("holder"), on_delete=models.PROTECT, related_name="held_issues"
+        Division,
+        verbose_name=_("holder"),
+        on_delete=models.PROTECT,
+        related_name="held_issues",
+        # issue_holder_status (holder, status) serves every lookup by holder; the FK's own
+        # two indexes would only be rewritten by every escalation.
+        db_index=False,
     )
     # The highest tier the issue has ever reached ("reached county" in the statistics).
     peak_tier = models.CharField(
@@ -376,11 +382,14 @@ class Issue(models.Model):
                 condition=~Q(status="assigned") | Q(department__isnull=False),
             ),
         ]
+        # Each index names the query it serves. visible_to and ?within= (origin code LIKE
+        # 'prefix%') use the division FK's own pair on PostgreSQL: its btree for equality
+        # (?village=, the admin's village filter) and its `_like` (varchar_pattern_ops) index
+        # for the prefix, so no index of our own repeats them.
         indexes = [
-            # visible_to / ?within=: origin code LIKE 'prefix%' (pattern ops for PostgreSQL).
-            models.Index(
-                fields=["division"], name="issue_origin_like", opclasses=["varchar_pattern_ops"]
-            ),
+            # Every list's default order (Meta.ordering; API, admin, pages): a page of the
+            # newest issues is read off this index instead of sorting every visible row.
+            models.Index(fields=["-raised_at", "-id"], name="issue_list"),
             # actionable_by, ?holder=, claim board, meetings: unresolved issues by holder.
             models.Index(fields=["holder", "status"], name="issue_holder_status"),
             # The sweep: unresolved issues of a tier in deadline order, read a batch at a time.
@@ -609,7 +618,12 @@ class IssueEvent(models.Model):
         SUPERVISION_REPLIED = "supervision_replied", _("supervision answered")
 
     issue = models.ForeignKey(
-        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events"
+        Issue,
+        verbose_name=_("issue"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        # event_timeline (issue, at) serves every lookup by issue, and the cascade.
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     tier_from = models.CharField(_("from tier"), max_length=7, choices=Tier.choices, blank=True)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -21,7 +21,7 @@ from dispatch.models import PREFIX_LENGTH, Department, Division, Membership, Tie
 from dispatch.services import jurisdiction
 from issues import rules
 from issues.models import Issue
-from issues.selectors import stats
+from issues.selectors import stats, town_stats
 from issues.services import (
     assign_issue,
     comment_issue,
@@ -156,7 +156,7 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
     are left as they are. Returns the week and the town codes convened and already there."""
     now = now or timezone.now()
     week = week or current_week(now)
-    parse_week(week)
+    monday = parse_week(week)
     keep = PREFIX_LENGTH[Tier.TOWN]
     # The towns of every origin, in one grouped query, and the towns with members.
     with_issues = (
@@ -169,18 +169,79 @@ def convene_meetings(*, week: str | None = None, now: datetime | None = None) ->
         "division_id", flat=True
     )
     codes = set(with_issues) | set(with_members)
-    towns = Division.objects.filter(code__in=codes, tier=Tier.TOWN).order_by("code")
+    towns = list(
+        Division.objects.filter(code__in=codes, tier=Tier.TOWN)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
     already = set(Meeting.objects.filter(week=week).values_list("town_id", flat=True))
-    convened: list[str] = []
-    existing: list[str] = []
-    for town in towns:
-        if town.code in already:
-            existing.append(town.code)
-            continue
-        meeting = convene_meeting(town=town, week=week, now=now)
-        # Lost a race with another worker: count it as already there.
-        (convened if meeting.convened_at == now else existing).append(town.code)
-    return {"week": week, "convened": convened, "existing": existing}
+    todo = [code for code in towns if code not in already]
+    mine: list[str] = []
+    if todo:
+        snapshots = town_stats(todo, since=monday, until=monday + timedelta(6))
+        with transaction.atomic():
+            # A meeting another worker convened meanwhile stands (the unique constraint
+            # ignores ours); ours are those convened at `now`, and only they get agendas.
+            Meeting.objects.bulk_create(
+                [
+                    Meeting(town_id=code, week=week, convened_at=now, stats=_json(snapshots[code]))
+                    for code in todo
+                ],
+                ignore_conflicts=True,
+                batch_size=1000,
+            )
+            meetings = dict(
+                Meeting.objects.filter(week=week, town_id__in=todo, convened_at=now).values_list(
+                    "id", "town_id"
+                )
+            )
+            _write_agendas(list(meetings), week)
+            mine = sorted(meetings.values())
+    existing = sorted(set(towns) - set(mine))
+    return {"week": week, "convened": mine, "existing": existing}
+
+
+def _json(snapshot: dict) -> dict:
+    return {
+        **snapshot,
+        "since": snapshot["since"].isoformat(),
+        "until": snapshot["until"].isoformat(),
+    }
+
+
+def _write_agendas(meeting_ids: list[int], week: str) -> None:
+    """Every meeting's agenda in one INSERT ... SELECT: the unresolved issues its town holds,
+    each `new` when no earlier meeting of the town had it. Columns other than these four
+    take their model defaults (so a field added to AgendaItem needs no change here)."""
+    if not meeting_ids:
+        return
+    qn = connection.ops.quote_name
+    fields = [
+        f
+        for f in AgendaItem._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("meeting_id", "issue_id", "new")
+    ]
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    issue, meeting, item = (
+        qn(Issue._meta.db_table),
+        qn(Meeting._meta.db_table),
+        qn(AgendaItem._meta.db_table),
+    )
+    columns = ", ".join(qn(f.column) for f in fields if f.column)
+    placeholders = ", ".join(["%s"] * len(fields))
+    ids = ", ".join(["%s"] * len(meeting_ids))
+    sql = f"""
+        INSERT INTO {item} (meeting_id, issue_id, {qn("new")}, {columns})
+        SELECT m.id, i.id, NOT EXISTS (
+            SELECT 1 FROM {item} a JOIN {meeting} e ON e.id = a.meeting_id
+            WHERE a.issue_id = i.id AND e.town_id = m.town_id AND e.week < %s
+        ), {placeholders}
+        FROM {meeting} m JOIN {issue} i ON i.holder_id = m.town_id AND i.status <> %s
+        WHERE m.id IN ({ids})
+    """
+    params = [week, *defaults, Issue.Status.RESOLVED.value, *meeting_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _office_of_town(actor: Actor, town_code: str) -> None:

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything reads the database for the request (sessions load lazily).
+    "sanbufu.routers.ReplicaPinMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "sanbufu.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +162,18 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica (PostgreSQL streaming replication) for lists, pages and statistics: reads
+# go to it except inside transactions and for a client that wrote in the last
+# REPLICA_PIN_SECONDS (sanbufu/routers.py). Unset: one database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+SANBUFU_READ_REPLICA = bool(DATABASE_REPLICA_URL)
+SANBUFU_REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+DATABASE_ROUTERS = ["sanbufu.routers.ReplicaRouter"]
 
 # Cache, shared by every process of a deployment, because login failures and API throttles
 # must count across gunicorn workers: Redis when CACHE_URL or REDIS_URL is set, otherwise a
@@ -391,6 +405,11 @@ SANBUFU_DEADLINE_DAYS = {
 # Share of a tier's time after which the deadline light turns amber.
 SANBUFU_AMBER_FRACTION = 2 / 3
 SANBUFU_SWEEP_BATCH = env_int("SWEEP_BATCH", 2000)
+# Lists (API and admin) count matching rows exactly up to this many and estimate past it
+# (PostgreSQL's planner), so a page of a million issues does not count a million rows.
+SANBUFU_COUNT_BOUND = env_int("COUNT_BOUND", 10000)
+# Seconds the office dashboard's figures are kept in the cache, per jurisdiction (0: never).
+SANBUFU_DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 # Work orders of departments (工单): the window for 签收 and 退单 in working hours (09:00-17:00
 # on the Chinese calendar), the extensions (延期) allowed per tier and the working days each
@@ -407,7 +426,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "sanbufu.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Services' domain errors and ValidationError answer 404/403/409/400 here, and only here.

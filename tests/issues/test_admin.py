@@ -113,9 +113,33 @@ def test_superuser_sees_every_issue(client, superuser, ours, theirs):
 
 
 def test_village_filter_offers_only_the_users_villages(office_client, ours, theirs):
+    # The filter is an autocomplete over the user's divisions, not a sidebar of villages.
     page = office_client.get(CHANGELIST).content.decode()
-    assert "?village=330603008250" in page
-    assert "330602002045" not in page
+    assert 'data-field-name="division"' in page and "330602002045" not in page
+    response = office_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "issues", "model_name": "issue", "field_name": "division", "term": "3306"},
+    )
+    codes = {r["id"] for r in response.json()["results"]}
+    assert "330603008250" in codes
+    assert "330602002045" not in codes
+
+
+def test_village_filter_keeps_the_issues_found_within_the_division(client, superuser, ours, theirs):
+    client.force_login(superuser)
+    page = client.get(CHANGELIST, {"village": "330603008250"}).content.decode()
+    assert ours.title in page and theirs.title not in page
+    assert '<option value="330603008250" selected>' in page
+    page = client.get(CHANGELIST, {"village": "330602000000"}).content.decode()
+    assert theirs.title in page and ours.title not in page
+
+
+def test_filters_refuse_junk_without_an_error(client, superuser, ours):
+    client.force_login(superuser)
+    for params in ({"village": "junk"}, {"department": "x1"}):
+        response = client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        assert ours.title not in response.content.decode()
 
 
 def test_change_view_shows_the_timeline(office_client, ours):

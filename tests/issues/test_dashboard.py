@@ -100,3 +100,22 @@ def test_week_chart_labels_escape_names(client, superuser, village_cadre):
     page = client.get("/admin/").content.decode()
     assert "<script>x</script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_dashboard_figures_are_cached_briefly_and_per_jurisdiction(
+    client, settings, superuser, town_office, village_cadre, community_cadre
+):
+    settings.SANBUFU_DASHBOARD_CACHE_SECONDS = 60
+    issue_at_village(village_cadre, "兰亭村的问题")
+    client.force_login(town_office)
+    assert 'id="new-this-week">1<' in client.get("/admin/").content.decode()
+    issue_at_village(village_cadre, "兰亭村的第二个问题")
+    # Within the lifetime the office reads the figures it read a moment ago...
+    assert 'id="new-this-week">1<' in client.get("/admin/").content.decode()
+    # ...while another jurisdiction gets its own, never the town's.
+    issue_at_village(community_cadre, "府山的问题", village="330602002045")
+    client.force_login(superuser)
+    assert 'id="new-this-week">3<' in client.get("/admin/").content.decode()
+    settings.SANBUFU_DASHBOARD_CACHE_SECONDS = 0
+    client.force_login(town_office)
+    assert 'id="new-this-week">2<' in client.get("/admin/").content.decode()

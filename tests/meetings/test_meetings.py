@@ -103,6 +103,24 @@ def test_convene_meetings_covers_towns_with_issues_or_members(agenda, other_town
     assert Meeting.objects.count() == 2
 
 
+def test_convening_every_town_gives_each_the_agenda_and_snapshot_of_convening_it_alone(
+    agenda, village_cadre, shaoxing
+):
+    with time_machine.travel(datetime.datetime(2026, 11, 24, 10, tzinfo=SHANGHAI)):
+        convene_meeting(town=shaoxing.lanting, week="2026-W47")
+        fresh = issue_at_town(village_cadre, "本周新问题")
+        alone = convene_meeting(town=shaoxing.lanting, week=WEEK)
+        expected_items = set(alone.items.values_list("issue_id", "new"))
+        expected_stats = alone.stats
+        AgendaItem.objects.filter(meeting=alone).delete()
+        alone.delete()
+        convene_meetings(week=WEEK)
+    together = Meeting.objects.get(town=LANTING, week=WEEK)
+    assert set(together.items.values_list("issue_id", "new")) == expected_items
+    assert (fresh.pk, True) in expected_items and (agenda["held"][0].pk, False) in expected_items
+    assert together.stats == expected_stats and together.stats["found"] >= 1
+
+
 def test_task_convenes_the_current_week_in_shanghai(agenda):
     # Monday 00:30 in Shanghai is still Sunday in UTC: the week is Shanghai's.
     with time_machine.travel(datetime.datetime(2026, 11, 23, 0, 30, tzinfo=SHANGHAI)):
