@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from dispatch.models import Department, Posting, Tier
 
 from . import services
-from .models import PUBLIC_DESCRIPTION_MAX_LENGTH, EscalationReason, Issue, Rating
+from .models import (
+    PUBLIC_DESCRIPTION_MAX_LENGTH,
+    EscalationReason,
+    FollowUpOutcome,
+    Issue,
+    Rating,
+    RatingSource,
+)
 from .services import MANUAL_ESCALATION_REASONS
 
 # A select's empty choice, in the user's language.
@@ -80,6 +87,18 @@ class CommentForm(ActionForm):
 
 class FeedbackForm(ActionForm):
     rating = forms.ChoiceField(label=_("The reporter's answer"), choices=[CHOOSE] + Rating.choices)
+    via = forms.ChoiceField(
+        label=_("Given"),
+        choices=[(v, RatingSource(v).label) for v in (RatingSource.PHONE, RatingSource.VISIT)],
+    )
+    note = note_field()
+
+
+class FollowUpForm(ActionForm):
+    outcome = forms.ChoiceField(label=_("Outcome of the call"), choices=FollowUpOutcome.choices)
+    rating = forms.ChoiceField(
+        label=_("The rating given"), required=False, choices=[("", "—")] + Rating.choices
+    )
     note = note_field()
 
 
@@ -205,6 +224,13 @@ PAGE_ACTIONS = {
         _("Record the reporter's feedback"),
         _("Record feedback"),
         _("The feedback was recorded."),
+    ),
+    "followup": PageAction(
+        FollowUpForm,
+        services.record_followup,
+        _("Record a follow-up call"),
+        _("Record the call"),
+        _("The follow-up call was recorded."),
     ),
     "comment": PageAction(
         CommentForm,

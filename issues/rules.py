@@ -89,10 +89,17 @@ ACTIONS: dict[
         ),
         _("The issue cannot be returned: it was already returned from this tier, or is resolved."),
     ),
+    # The reporter's rating given in person or by phone (回访): an office over the origin,
+    # never the raiser, whose own work is being rated (see EXCLUDED). Once per resolution.
     "feedback": (
-        {RAISER, OFFICE_OVER},
-        lambda i: i.is_resolved,
-        _("Feedback follows a resolution."),
+        {OFFICE_OVER},
+        lambda i: i.awaits_rating,
+        _("Only a resolved issue not yet rated can be rated."),
+    ),
+    "followup": (
+        {OFFICE_OVER},
+        lambda i: i.awaits_rating,
+        _("Only a resolved issue not yet rated is followed up."),
     ),
     "reopen": ({OFFICE}, lambda i: i.is_resolved, _("Only a resolved issue can be reopened.")),
     "comment": ({VIEWER}, lambda i: True, ""),
@@ -106,14 +113,21 @@ ACTIONS: dict[
 }
 
 
+# Capacities that bar an action whatever else the user holds: who raised an issue does not
+# rate the answer to it.
+EXCLUDED: dict[str, str] = {"feedback": RAISER, "followup": RAISER}
+
+
 def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
     if not j.sees(issue.division_id):
         return set()
-    if j.is_superuser:
-        return {CADRE, OFFICE, LEADER, HOLDER_LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER}
     held = {VIEWER}
+    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
+        held.add(RAISER)
+    if j.is_superuser:
+        return held | {CADRE, OFFICE, LEADER, HOLDER_LEADER, CLAIMER, OFFICE_OVER}
     holder = issue.holder_id
     if issue.tier == Tier.VILLAGE and holder in j.cadre_at:
         held.add(CADRE)
@@ -125,8 +139,6 @@ def capacities(user: Actor, issue: Issue) -> set[str]:
             held.add(LEADER)
     if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:  # type: ignore[union-attr]
         held.add(CLAIMER)
-    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
-        held.add(RAISER)
     if j.is_over(issue.division_id):
         held.add(OFFICE_OVER)
     return held
@@ -142,7 +154,7 @@ def check(user: Actor, issue: Issue, action: str) -> None:
         held = capacities(user, issue)
         if not held:
             raise NotFound(_("No such issue."))
-        if not held & allowed:
+        if not held & allowed or EXCLUDED.get(action) in held:
             raise NotPermitted(_("You may not do this to this issue."))
     if not fits(issue):
         raise TransitionError(message(issue) if callable(message) else message)
@@ -151,7 +163,11 @@ def check(user: Actor, issue: Issue, action: str) -> None:
 def allowed_actions(user: Actor, issue: Issue) -> list[str]:
     """The actions `user` may take on `issue` now, in the order of ACTIONS."""
     held = capacities(user, issue)
-    return [name for name, (allowed, fits, _m) in ACTIONS.items() if held & allowed and fits(issue)]
+    return [
+        name
+        for name, (allowed, fits, _m) in ACTIONS.items()
+        if held & allowed and EXCLUDED.get(name) not in held and fits(issue)
+    ]
 
 
 def reporter_phone(user: Actor, issue: Issue, held: set[str] | None = None) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dispatch.models import TIERS, Tier
 
-from .models import Issue, IssueQuerySet
+from .models import Issue, IssueEvent, IssueQuerySet, Rating
 
 
 def stats(
@@ -43,6 +43,14 @@ def stats(
         resolved_on_time=Count("id", filter=resolved & Q(resolved_at__lte=F("due_at"))),
         overdue=Count("id", filter=~resolved & Q(due_at__lt=timezone.now())),
         **{f"resolved_{t}": Count("id", filter=resolved & Q(resolved_tier=t)) for t in TIERS},
+        rated=Count("id", filter=~Q(rating="")),
+        satisfied=Count(
+            "id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+        ),
+        followed_up=Count("id", filter=Q(Exists(_events(IssueEvent.Kind.FOLLOWED_UP)))),
+        redone=Count("id", filter=Q(Exists(_events(rating=Rating.UNSATISFIED)))),
+        # Resolved now, or rated once (so resolved then, and reopened since).
+        ever_resolved=Count("id", filter=resolved | Q(rated_at__isnull=False)),
     )
     by_category = [
         {"category": row["category__code"], "found": row["found"], "resolved": row["resolved"]}
@@ -66,4 +74,18 @@ def stats(
         "closure_rate": round(done / found, 4) if found else None,
         "on_time_rate": round(totals["resolved_on_time"] / done, 4) if done else None,
         "by_category": by_category,
+        "rated": totals["rated"],
+        "followed_up": totals["followed_up"],
+        "satisfaction_rate": _rate(totals["satisfied"], totals["rated"]),
+        "redo_rate": _rate(totals["redone"], totals["ever_resolved"]),
     }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _events(kind: str | None = None, **fields) -> QuerySet[IssueEvent]:
+    """The issue's events of a kind (or with these fields), for an Exists() in an aggregate."""
+    events = IssueEvent.objects.filter(issue=OuterRef("pk"), **fields)
+    return events.filter(kind=kind) if kind else events

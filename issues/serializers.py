@@ -14,9 +14,12 @@ from .models import (
     DESCRIPTION_MAX_LENGTH,
     PUBLIC_DESCRIPTION_MAX_LENGTH,
     EscalationReason,
+    FollowUpOutcome,
     Issue,
     IssueEvent,
+    Notification,
     Rating,
+    RatingSource,
 )
 
 
@@ -155,6 +158,19 @@ class ReturnSerializer(TransitionSerializer):
 class FeedbackSerializer(TransitionSerializer):
     rating = serializers.ChoiceField(choices=Rating.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    via = serializers.ChoiceField(
+        choices=[RatingSource.PHONE, RatingSource.VISIT],
+        default=RatingSource.PHONE,
+        help_text="How the reporter gave the rating.",
+    )
+
+
+class FollowUpSerializer(TransitionSerializer):
+    outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices)
+    rating = serializers.ChoiceField(
+        choices=Rating.choices, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
 
 
 class NoteSerializer(TransitionSerializer):
@@ -210,6 +226,10 @@ class StatsSerializer(serializers.Serializer):
     closure_rate = serializers.FloatField(allow_null=True)
     on_time_rate = serializers.FloatField(allow_null=True)
     by_category = ByCategory(many=True)
+    rated = serializers.IntegerField()
+    followed_up = serializers.IntegerField()
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    redo_rate = serializers.FloatField(allow_null=True)
 
 
 class StatsQuerySerializer(serializers.Serializer):
@@ -225,4 +245,35 @@ class StatsQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": [_("until comes before since.")]})
+        return attrs
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One inbox row: the event that concerns the user, with its issue's number and title."""
+
+    issue = serializers.IntegerField(source="event.issue_id", read_only=True)
+    title = serializers.CharField(source="event.issue.title", read_only=True)
+    kind = serializers.CharField(source="event.kind", read_only=True)
+    rating = serializers.CharField(source="event.rating", read_only=True)
+    at = serializers.DateTimeField(source="event.at", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "issue", "title", "kind", "rating", "at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("ids") and not attrs.get("all"):
+            raise serializers.ValidationError(_("Send ids, or all: true."))
         return attrs

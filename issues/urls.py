@@ -11,4 +11,6 @@ urlpatterns = [
     path("issues/<int:pk>/<slug:action>/", views.issue_action, name="action"),
     # County and city leaders: the claim board.
     path("board/", views.board, name="board"),
+    # What concerns me: my inbox of notifications.
+    path("inbox/", views.inbox, name="inbox"),
 ]

@@ -25,7 +25,7 @@ from .forms import (
     IssueFilterForm,
     ResolveForm,
 )
-from .models import EscalationReason, Issue
+from .models import EscalationReason, Issue, Notification
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
@@ -192,3 +192,24 @@ def board(request):
         "board/board.html",
         {"claimable": claimable, "taken": taken, "mine": mine, "now": now},
     )
+
+
+INBOX_PAGE_SIZE = 50
+
+
+@login_required
+def inbox(request):
+    """What concerns me, newest first; opening the inbox marks what it shows read."""
+    rows = Notification.objects.filter(user=request.user).for_inbox()
+    if request.GET.get("unread"):
+        rows = rows.unread()
+    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = [n.pk for n in page if n.read_at is None]
+    response = render(
+        request,
+        "issues/inbox.html",
+        {"page": page, "unread_ids": set(unread), "query": ""},
+    )
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return response

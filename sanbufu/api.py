@@ -19,8 +19,9 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
-from issues.api import IssueViewSet, StatsView, TokenView
+from issues.api import IssueViewSet, NotificationViewSet, StatsView, TokenView
 from meetings.api import MeetingViewSet
+from residents.api import FollowUpViewSet
 
 
 class SchemaView(SpectacularAPIView):
@@ -61,6 +62,8 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("issues", IssueViewSet, basename="issue")
 router.register("diaries", DiaryEntryViewSet, basename="diary")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("followups", FollowUpViewSet, basename="followup")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("issues.urls")),
     path("", include("meetings.urls")),
     path("", include("diaries.urls")),
+    path("", include("residents.urls")),
 ]
 
 handler404 = "sanbufu.views.not_found"

@@ -1,0 +1,100 @@
+"""The resident's pages, with no login: their issue behind a signed link, and lookup.
+
+Whatever fails (a link expired or tampered with, an unknown number, wrong digits) answers
+alike and reveals nothing: a 404 page for links, one message for lookups.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from common.errors import DomainError
+from issues import services
+from issues.models import Issue, IssueEvent, RatingSource
+from issues.tracking import make_token, read_token
+
+from .forms import LookupForm, RatingForm
+from .services import allow_lookup, find_issue
+
+# Timeline steps whose note the resident reads: the answer given, however it was reached.
+# Every other note is the offices' own.
+ANSWER_KINDS = {IssueEvent.Kind.RESOLVED, IssueEvent.Kind.RESOLVED_ON_SPOT}
+
+
+def _public_timeline(issue: Issue) -> list[dict]:
+    events = IssueEvent.objects.filter(issue=issue).order_by("at", "id")
+    return [
+        {
+            "kind": event.get_kind_display(),
+            "tier": event.get_tier_to_display(),
+            "at": event.at,
+            "answer": event.note if event.kind in ANSWER_KINDS else "",
+            "rating": event.get_rating_display() if event.rating else "",
+        }
+        for event in events
+        if event.is_public
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def resident_page(request: HttpRequest, token: str) -> HttpResponse:
+    issue_id = read_token(token)
+    issue = Issue.objects.select_related("holder", "category").filter(pk=issue_id).first()
+    if issue_id is None or issue is None:
+        raise Http404
+    form = RatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_feedback(
+                actor=None,
+                issue=issue.pk,
+                rating=form.cleaned_data["rating"],
+                note=form.cleaned_data["note"],
+                via=RatingSource.RESIDENT,
+            )
+        except DomainError:
+            # Rated already (from another tab, or by an office on the phone), or reopened.
+            messages.error(request, _("This answer has already been rated. Thank you."))
+        else:
+            messages.success(request, _("Thank you: your rating was recorded."))
+        return redirect(request.path)
+    return render(
+        request,
+        "residents/page.html",
+        {
+            "issue": issue,
+            "timeline": _public_timeline(issue),
+            "form": form if issue.awaits_rating else None,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        number = (request.POST.get("number") or "").strip()[:12]
+        if not allow_lookup(_client(request), number):
+            form = LookupForm()
+            form.add_error(None, _("Too many tries. Please wait a while and try again."))
+            status = 429
+        elif form.is_valid():
+            issue = find_issue(form.cleaned_data["number"], form.cleaned_data["phone_last4"])
+            if issue is not None:
+                return redirect(reverse("residents:page", kwargs={"token": make_token(issue.pk)}))
+            form.add_error(None, _("No issue matches this number and these digits."))
+            status = 400
+        else:
+            status = 400
+    return render(request, "residents/track.html", {"form": form}, status=status)
