@@ -81,20 +81,20 @@ def _client(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
+    """Every failure answers with an empty form and one message, whatever was sent: the page
+    tells nothing of whether the number exists."""
     form = LookupForm(request.POST or None)
-    status = 200
+    status, error = 200, ""
     if request.method == "POST":
         number = (request.POST.get("number") or "").strip()[:12]
         if not allow_lookup(_client(request), number):
-            form = LookupForm()
-            form.add_error(None, _("Too many tries. Please wait a while and try again."))
-            status = 429
+            status, error = 429, _("Too many tries. Please wait a while and try again.")
         elif form.is_valid():
             issue = find_issue(form.cleaned_data["number"], form.cleaned_data["phone_last4"])
             if issue is not None:
                 return redirect(reverse("residents:page", kwargs={"token": make_token(issue.pk)}))
-            form.add_error(None, _("No issue matches this number and these digits."))
-            status = 400
+            status, error = 400, _("No issue matches this number and these digits.")
         else:
-            status = 400
-    return render(request, "residents/track.html", {"form": form}, status=status)
+            status, error = 400, _("No issue matches this number and these digits.")
+        form = LookupForm()
+    return render(request, "residents/track.html", {"form": form, "error": error}, status=status)
