@@ -245,8 +245,11 @@ class IssueViewSet(
     def return_(self, request, pk=None):
         return self._transition(request, ReturnSerializer, services.return_issue)
 
-    @transition(FeedbackSerializer, "The reporter's rating of this resolution, given by phone or in person, recorded by an "
-        "office member over the origin (not the raiser); once per resolution, 409 after.")
+    @transition(
+        FeedbackSerializer,
+        "The reporter's rating of this resolution, given by phone or in person, recorded by an "
+        "office member over the origin (not the raiser); once per resolution, 409 after.",
+    )
     @action(detail=True, methods=["post"], filterset_class=None)
     def feedback(self, request, pk=None):
         return self._transition(request, FeedbackSerializer, services.record_feedback)

@@ -357,7 +357,6 @@ class IssueEvent(models.Model):
         return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED, self.Kind.FOLLOWED_UP)
 
 
-
 # Where a rating came from (IssueEvent.reason of a feedback or follow-up event).
 class RatingSource(models.TextChoices):
     RESIDENT = "resident", _("the resident, on their page")

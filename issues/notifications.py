@@ -42,9 +42,7 @@ def _link(issue_id: int) -> str:
 
 
 def _no_mail() -> set[int]:
-    return set(
-        NotificationPreference.objects.filter(email=False).values_list("user_id", flat=True)
-    )
+    return set(NotificationPreference.objects.filter(email=False).values_list("user_id", flat=True))
 
 
 def mails_for(event_ids: list[int]) -> list[Mail]:
@@ -203,7 +201,9 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
         for audience in audiences:
             if audience == "holder":
                 by_holder[event["issue__holder_id"]].append(event)
-            elif user_id := event[f"issue__{'raised_by' if audience == 'raiser' else 'claimed_by'}_id"]:
+            elif user_id := event[
+                f"issue__{'raised_by' if audience == 'raiser' else 'claimed_by'}_id"
+            ]:
                 pairs.add((user_id, event["pk"]))
     if by_holder:
         for division_id, user_id in Membership.objects.filter(
@@ -227,9 +227,7 @@ def staff_texts(event_ids: list[int]) -> list[Text]:
     if not pairs:
         return []
     phones = dict(
-        NotificationPreference.objects.filter(
-            user_id__in={u for u, _e in pairs}, sms=True
-        )
+        NotificationPreference.objects.filter(user_id__in={u for u, _e in pairs}, sms=True)
         .exclude(phone="")
         .values_list("user_id", "phone")
     )
@@ -298,9 +296,7 @@ def digest(now: datetime | None = None) -> tuple[list[Mail], list[Text]]:
     ):
         holders_of[user_id].add(division_id)
     users = get_user_model().objects.filter(pk__in=holders_of).values_list("pk", "email")
-    prefs = {
-        p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=holders_of)
-    }
+    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=holders_of)}
     mails, texts = [], []
     with translation.override(settings.LANGUAGE_CODE):
         for user_id, email in users:

@@ -44,9 +44,7 @@ def stats(
         overdue=Count("id", filter=~resolved & Q(due_at__lt=timezone.now())),
         **{f"resolved_{t}": Count("id", filter=resolved & Q(resolved_tier=t)) for t in TIERS},
         rated=Count("id", filter=~Q(rating="")),
-        satisfied=Count(
-            "id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-        ),
+        satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
         followed_up=Count("id", filter=Q(Exists(_events(IssueEvent.Kind.FOLLOWED_UP)))),
         redone=Count("id", filter=Q(Exists(_events(rating=Rating.UNSATISFIED)))),
         # Resolved now, or rated once (so resolved then, and reopened since).

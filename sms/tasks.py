@@ -38,7 +38,9 @@ def deliver_sms(self, message_id: int) -> str:
             rows.update(
                 status=TextMessage.Status.FAILED, attempts=F("attempts") + 1, error=str(exc)[:2000]
             )
-            logger.warning("text message %s failed after %s tries: %s", message_id, retries + 1, exc)
+            logger.warning(
+                "text message %s failed after %s tries: %s", message_id, retries + 1, exc
+            )
             return "failed"
         rows.update(attempts=F("attempts") + 1, error=str(exc)[:2000])
         raise self.retry(exc=exc, countdown=settings.SMS_RETRY_BACKOFF * 2**retries) from exc

@@ -18,7 +18,12 @@ from .backends import BaseBackend, Outgoing, PermanentError, TransientError
 
 # Error codes after which the same request may succeed later: the network, the provider's
 # own failures and its rate limits. Every other code is a refusal of this message.
-TRANSIENT_CODES = ("ClientNetworkError", "ServerNetworkError", "InternalError", "RequestLimitExceeded")
+TRANSIENT_CODES = (
+    "ClientNetworkError",
+    "ServerNetworkError",
+    "InternalError",
+    "RequestLimitExceeded",
+)
 
 
 def _transient(code: str) -> bool:

@@ -242,7 +242,9 @@ def test_the_raiser_cannot_rate_but_the_office_records_unsatisfied_and_it_reopen
     issue.refresh_from_db()
     assert issue.rating == ""
     client.force_login(town_office)
-    response = act(client, issue, "feedback", rating="unsatisfied", via="phone", note="水压仍然不够")
+    response = act(
+        client, issue, "feedback", rating="unsatisfied", via="phone", note="水压仍然不够"
+    )
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.rating == "unsatisfied"

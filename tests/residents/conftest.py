@@ -47,3 +47,17 @@ def reported(shaoxing, village_cadre, water):
         reporter_name="王大伯",
         reporter_phone=PHONE,
     )
+
+
+@pytest.fixture
+def api_client_for():
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

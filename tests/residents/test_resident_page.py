@@ -141,7 +141,10 @@ def test_lookup_is_throttled_per_client_and_per_issue(client, settings, reported
     settings.TRACK_LIMIT_ISSUE = 3
     settings.TRACK_LIMIT_CLIENT = 5
     for _ in range(3):
-        assert client.post("/track/", {"number": reported.pk, "phone_last4": "0000"}).status_code == 400
+        assert (
+            client.post("/track/", {"number": reported.pk, "phone_last4": "0000"}).status_code
+            == 400
+        )
     # The right digits too are refused while the issue's allowance is spent...
     right = client.post("/track/", {"number": reported.pk, "phone_last4": PHONE[-4:]})
     assert right.status_code == 429

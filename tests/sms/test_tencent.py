@@ -46,7 +46,9 @@ def expected_signature(method: str, path: str, headers: dict, body: bytes) -> tu
         ]
     )
     scope = f"{date}/sms/tc3_request"
-    to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    to_sign = (
+        f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    )
     key = _hmac(_hmac(_hmac(("TC3" + SECRET_KEY).encode(), date), "sms"), "tc3_request")
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     return (
@@ -71,8 +73,14 @@ class StandIn:
                 signed = headers.get("Authorization") == expected_signature(
                     "POST", self.path, headers, body
                 )
-                stand_in.calls.append({"headers": headers, "json": json.loads(body), "signed": signed})
-                answer = "AuthFailure.SignatureFailure" if not signed else stand_in.respond(len(stand_in.calls))
+                stand_in.calls.append(
+                    {"headers": headers, "json": json.loads(body), "signed": signed}
+                )
+                answer = (
+                    "AuthFailure.SignatureFailure"
+                    if not signed
+                    else stand_in.respond(len(stand_in.calls))
+                )
                 if answer == "down":
                     self.send_response(502)
                     self.send_header("Content-Length", "0")
@@ -164,9 +172,12 @@ def test_a_wrong_key_is_refused_by_the_stand_in_and_is_permanent(tencent):
 
 @pytest.mark.parametrize(
     ("answer", "error"),
-    [("down", TransientError), ("RequestLimitExceeded", TransientError),
-     ("InternalError.Timeout", TransientError),
-     ("FailedOperation.PhoneNumberInBlacklist", PermanentError)],
+    [
+        ("down", TransientError),
+        ("RequestLimitExceeded", TransientError),
+        ("InternalError.Timeout", TransientError),
+        ("FailedOperation.PhoneNumberInBlacklist", PermanentError),
+    ],
 )
 def test_outages_are_transient_and_refusals_permanent(tencent, answer, error):
     with StandIn(lambda n: answer) as stand_in:
@@ -216,7 +227,9 @@ def test_a_provider_outage_leaves_the_transition_committed_and_the_message_retri
 
 
 @pytest.mark.slow
-def test_a_provider_down_for_good_marks_the_message_failed(worker, tencent, shaoxing, village_cadre):
+def test_a_provider_down_for_good_marks_the_message_failed(
+    worker, tencent, shaoxing, village_cadre
+):
     tencent.SMS_RETRY_BACKOFF = 0
     tencent.SMS_MAX_RETRIES = 2
     CategoryFactory(code="water")
