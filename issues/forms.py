@@ -3,6 +3,7 @@ claim board and the admin's actions (the API has its serializers). And the list 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ from .models import (
     EscalationReason,
     FollowUpOutcome,
     Issue,
+    NotificationPreference,
     Rating,
     RatingSource,
 )
@@ -247,3 +249,21 @@ PAGE_ACTIONS = {
         _("The public description was saved."),
     ),
 }
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    """How a user hears of what concerns them, besides the inbox."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["email", "sms", "phone"]
+
+    def clean(self):
+        data = super().clean()
+        phone = re.sub(r"[^\d]", "", data.get("phone") or "")
+        if data.get("phone") and not re.fullmatch(r"1\d{10}", phone):
+            self.add_error("phone", _("Enter an 11-digit mobile number."))
+        elif data.get("sms") and not phone:
+            self.add_error("phone", _("Text messages need a mobile number."))
+        data["phone"] = phone
+        return data

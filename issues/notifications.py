@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dispatch.models import Membership, Posting, Tier
+from dispatch.models import Membership, Posting, Tier, ancestor_code
 
 from .models import Issue, IssueEvent, Notification, NotificationPreference, Rating
 from .tracking import resident_link
@@ -188,7 +188,8 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
         "kind",
         "rating",
         "actor_id",
-        "issue__holder_id",
+        "tier_to",
+        "issue__division_id",
         "issue__raised_by_id",
         "issue__claimed_by_id",
     )
@@ -200,7 +201,9 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
             continue
         for audience in audiences:
             if audience == "holder":
-                by_holder[event["issue__holder_id"]].append(event)
+                # The holder when the event happened (the issue may have moved on since).
+                holder = ancestor_code(event["issue__division_id"], event["tier_to"])
+                by_holder[holder].append(event)
             elif user_id := event[
                 f"issue__{'raised_by' if audience == 'raiser' else 'claimed_by'}_id"
             ]:

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
@@ -23,9 +24,10 @@ from .forms import (
     PAGE_ACTIONS,
     AssignForm,
     IssueFilterForm,
+    NotificationPreferenceForm,
     ResolveForm,
 )
-from .models import EscalationReason, Issue, Notification
+from .models import EscalationReason, Issue, Notification, NotificationPreference
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
@@ -199,16 +201,24 @@ INBOX_PAGE_SIZE = 50
 
 @login_required
 def inbox(request):
-    """What concerns me, newest first; opening the inbox marks what it shows read."""
+    """What concerns me, newest first; opening the inbox marks what it shows read. Below it,
+    how I want to hear of it besides (mail, text message)."""
+    preference = NotificationPreference.objects.filter(user=request.user).first()
+    form = NotificationPreferenceForm(
+        request.POST or None, instance=preference or NotificationPreference(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings were saved."))
+        return redirect("issues:inbox")
     rows = Notification.objects.filter(user=request.user).for_inbox()
-    if request.GET.get("unread"):
-        rows = rows.unread()
     page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     unread = [n.pk for n in page if n.read_at is None]
     response = render(
         request,
         "issues/inbox.html",
-        {"page": page, "unread_ids": set(unread), "query": ""},
+        {"page": page, "unread_ids": set(unread), "query": "", "form": form},
+        status=400 if form.is_bound else 200,
     )
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())

@@ -9,4 +9,6 @@ urlpatterns = [
     path("r/<str:token>/", views.resident_page, name="page"),
     # Lookup by issue number and the last four digits of the reporter's phone (no login).
     path("track/", views.track, name="track"),
+    # Offices: resolved issues whose reporter has not rated the answer, to call (回访).
+    path("followups/", views.followups, name="followups"),
 ]

@@ -7,6 +7,8 @@ alike and reveals nothing: a 404 page for links, one message for lookups.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common.errors import DomainError
+from dispatch.services import jurisdiction
 from issues import services
 from issues.models import Issue, IssueEvent, RatingSource
 from issues.tracking import make_token, read_token
 
 from .forms import LookupForm, RatingForm
-from .services import allow_lookup, find_issue
+from .services import allow_lookup, find_issue, followup_queue
 
 # Timeline steps whose note the resident reads: the answer given, however it was reached.
 # Every other note is the offices' own.
@@ -98,3 +101,20 @@ def track(request: HttpRequest) -> HttpResponse:
             status, error = 400, _("No issue matches this number and these digits.")
         form = LookupForm()
     return render(request, "residents/track.html", {"form": form, "error": error}, status=status)
+
+
+FOLLOWUP_PAGE_SIZE = 50
+
+
+@login_required
+def followups(request: HttpRequest) -> HttpResponse:
+    """The office's follow-up (回访) queue: resolved issues whose reporter has not rated the
+    answer, to call; each links to the issue page, where the call is recorded."""
+    j = jurisdiction(request.user)
+    if not j.administers:
+        raise Http404
+    issues = Issue.objects.visible_to(request.user).filter(j.office_q("division__code"))
+    page = Paginator(followup_queue(issues.for_list()), FOLLOWUP_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "residents/followups.html", {"page": page, "query": ""})

@@ -125,3 +125,21 @@ def test_anonymising_blanks_old_reporters_and_leaves_stats_unchanged(
     assert rows[old.pk].anonymised_at == when
     assert rows[recent.pk].reporter_phone == "13812345678"
     assert rows[still_open.pk].reporter_phone == "13900001111"
+
+
+def test_the_office_page_lists_the_calls_to_make_in_fixed_queries(
+    client, shaoxing, village_cadre, town_office, water, query_budget
+):
+    raise_and_resolve(shaoxing, village_cadre, water, "甲")
+    client.force_login(village_cadre)
+    assert client.get("/followups/").status_code == 404
+    client.force_login(town_office)
+    with time_machine.travel(MONDAY + timedelta(days=3)):
+        client.get("/followups/")
+        with query_budget.measure():
+            page = client.get("/followups/")
+        assert "甲" in page.content.decode() and "13812345678" in page.content.decode()
+        for i in range(5):
+            raise_and_resolve(shaoxing, village_cadre, water, f"乙{i}")
+        with query_budget.same():
+            client.get("/followups/")
