@@ -13,7 +13,7 @@ class RatingForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label=_("Anything to add (optional)"),
+        label=_("Anything to add"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
