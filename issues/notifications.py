@@ -13,9 +13,9 @@ that one failing transport never holds back another or the webhooks.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -156,11 +156,11 @@ def resident_texts(event_ids: list[int]) -> list[Text]:
 # The inbox --------------------------------------------------------------------------------------
 
 
-def _unsatisfied(event: dict) -> bool:
+def _unsatisfied(event: Mapping[str, Any]) -> bool:
     return event["rating"] == Rating.UNSATISFIED
 
 
-def _always(event: dict) -> bool:
+def _always(event: Mapping[str, Any]) -> bool:
     return True
 
 
@@ -168,7 +168,7 @@ def _always(event: dict) -> bool:
 # "holder" the office members and leaders of the issue's holder (its department's office until
 # departments have members of their own), "raiser" who raised it, "claimer" the leader who
 # claimed it. Whoever acted is never told of their own act.
-INBOX: dict[str, tuple[tuple[str, ...], Callable[[dict], bool]]] = {
+INBOX: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], bool]]] = {
     IssueEvent.Kind.ESCALATED: (("holder",), _always),
     IssueEvent.Kind.RETURNED: (("holder",), _always),
     IssueEvent.Kind.ASSIGNED: (("holder",), _always),
@@ -194,7 +194,7 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
         "issue__claimed_by_id",
     )
     pairs: set[tuple[int, int]] = set()
-    by_holder: dict[str, list[dict]] = defaultdict(list)
+    by_holder: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for event in events:
         audiences, applies = INBOX[event["kind"]]
         if not applies(event):
@@ -204,10 +204,10 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
                 # The holder when the event happened (the issue may have moved on since).
                 holder = ancestor_code(event["issue__division_id"], event["tier_to"])
                 by_holder[holder].append(event)
-            elif user_id := event[
-                f"issue__{'raised_by' if audience == 'raiser' else 'claimed_by'}_id"
-            ]:
-                pairs.add((user_id, event["pk"]))
+            elif audience == "raiser" and event["issue__raised_by_id"]:
+                pairs.add((event["issue__raised_by_id"], event["pk"]))
+            elif audience == "claimer" and event["issue__claimed_by_id"]:
+                pairs.add((event["issue__claimed_by_id"], event["pk"]))
     if by_holder:
         for division_id, user_id in Membership.objects.filter(
             division_id__in=by_holder, user__is_active=True
