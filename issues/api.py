@@ -285,7 +285,8 @@ class IssueViewSet(
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("unread", bool, description="Only unread ones.")]
+        responses={200: NotificationSerializer(many=True), **ERRORS},
+        parameters=[OpenApiParameter("unread", bool, description="Only unread ones.")],
     )
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -303,9 +304,17 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=NotificationReadSerializer,
-        responses={200: inline_serializer("Marked", {"marked": serializers.IntegerField()})},
+        responses={
+            200: inline_serializer("Marked", {"marked": serializers.IntegerField()}),
+            **WRITE_ERRORS,
+        },
     )
-    @action(detail=False, methods=["post"], pagination_class=None, serializer_class=None)
+    @action(
+        detail=False,
+        methods=["post"],
+        pagination_class=None,
+        serializer_class=NotificationReadSerializer,
+    )
     def read(self, request):
         """Mark some (`ids`) or `all` of the caller's notifications read."""
         data = NotificationReadSerializer(data=request.data)

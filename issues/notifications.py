@@ -45,54 +45,54 @@ def _no_mail() -> set[int]:
     return set(NotificationPreference.objects.filter(email=False).values_list("user_id", flat=True))
 
 
+def _line(event: IssueEvent) -> str:
+    issue = event.issue
+    if event.kind == IssueEvent.Kind.RESOLVED:
+        return _("Your issue #%(id)s was resolved: %(resolution)s\n%(url)s") % {
+            "id": issue.pk,
+            "resolution": issue.resolution,
+            "url": _link(issue.pk),
+        }
+    return f"{event.get_kind_display()}: #{issue.pk} {issue.title} — {_link(issue.pk)}"
+
+
 def mails_for(event_ids: list[int]) -> list[Mail]:
-    """The mail these events call for (three queries, however many events)."""
-    events = (
-        IssueEvent.objects.filter(
-            pk__in=event_ids, kind__in=[IssueEvent.Kind.ESCALATED, IssueEvent.Kind.RESOLVED]
-        )
-        .select_related("issue", "issue__holder", "issue__raised_by")
-        .order_by("id")
-    )
-    escalated = defaultdict(list)
-    mails = []
-    no_mail = _no_mail()
-    for event in events:
-        issue = event.issue
-        if event.kind == IssueEvent.Kind.ESCALATED:
-            escalated[issue.holder_id].append(issue)
-        elif issue.raised_by and issue.raised_by.email and issue.raised_by_id not in no_mail:
-            mails.append(
-                Mail(
-                    _("Resolved: %(title)s") % {"title": issue.title},
-                    _("Your issue #%(id)s was resolved: %(resolution)s\n%(url)s")
-                    % {"id": issue.pk, "resolution": issue.resolution, "url": _link(issue.pk)},
-                    settings.DEFAULT_FROM_EMAIL,
-                    [issue.raised_by.email],
-                )
-            )
-    if not escalated:
-        return mails
-    recipients = defaultdict(set)
-    for division_id, email in (
+    """The mail these events call for: to each user they concern (`INBOX`) with an address
+    who has not turned mail off, one mail per batch; users told of the same events share one
+    mail. A fixed number of queries, however many events and users."""
+    pairs = concerned(event_ids)
+    if not pairs:
+        return []
+    emails = dict(
         get_user_model()
-        .objects.filter(memberships__division_id__in=escalated.keys(), is_active=True)
+        .objects.filter(pk__in={u for u, _e in pairs}, is_active=True)
         .exclude(email="")
-        .exclude(pk__in=no_mail)
-        .values_list("memberships__division_id", "email")
-    ):
-        recipients[division_id].add(email)
-    for holder_id, issues in escalated.items():
-        if not recipients[holder_id]:
-            continue
+        .exclude(pk__in=_no_mail())
+        .values_list("pk", "email")
+    )
+    events_of: dict[int, list[int]] = defaultdict(list)
+    for user_id, event_id in pairs:
+        if user_id in emails:
+            events_of[user_id].append(event_id)
+    if not events_of:
+        return []
+    events = IssueEvent.objects.select_related("issue").in_bulk(
+        {e for ids in events_of.values() for e in ids}
+    )
+    shared: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for user_id, ids in events_of.items():
+        shared[tuple(sorted(ids))].append(emails[user_id])
+    mails = []
+    for told, recipients in sorted(shared.items()):
+        lines = [_line(events[e]) for e in told]
+        first = events[told[0]]
+        subject = (
+            f"{first.get_kind_display()}: {first.issue.title}"
+            if len(told) == 1
+            else _("%(count)s updates on your issues") % {"count": len(told)}
+        )
         mails.append(
-            Mail(
-                _("%(count)s issue(s) escalated to %(holder)s")
-                % {"count": len(issues), "holder": issues[0].holder.name},
-                "\n".join(f"#{i.pk} {i.title} — {_link(i.pk)}" for i in issues),
-                settings.DEFAULT_FROM_EMAIL,
-                sorted(recipients[holder_id]),
-            )
+            Mail(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, sorted(recipients))
         )
     return mails
 

@@ -3,11 +3,13 @@ POST /api/v1/issues/{id}/followup/ (issues.api)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, viewsets
 
 from dispatch.models import Division
 from dispatch.services import jurisdiction
+from issues.api import ERRORS
 from issues.models import Issue
 from issues.serializers import IssueSerializer
 
@@ -21,7 +23,8 @@ class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = IssueSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("within", str, description="A division code (subtree).")]
+        responses={200: IssueSerializer(many=True), **ERRORS},
+        parameters=[OpenApiParameter("within", str, description="A division code (subtree).")],
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -34,7 +37,7 @@ class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         within = self.request.query_params.get("within")
         if within:
             if not Division.objects.filter(code=within[:12]).exists():
-                raise exceptions.ValidationError({"within": ["Unknown division code."]})
+                raise exceptions.ValidationError({"within": [_("Unknown division code.")]})
             issues = issues.within(within)
         if not jurisdiction(user).administers:
             issues = issues.none()
