@@ -145,7 +145,7 @@ def resident_texts(event_ids: list[int]) -> list[Text]:
                 continue
             shell = _("Issue %(number)s resolved: %(answer)s. Rate it: %(link)s")
             room = SEGMENT - len(shell % {"number": number, "answer": "", "link": link})
-            answer = _shorten(event["issue__resolution"], max(room, 12))
+            answer = _shorten(event["issue__resolution"], max(room, 8))
             text = shell % {"number": number, "answer": answer, "link": link}
             texts.append(
                 Text(event["issue__reporter_phone"], text, "rating", [number, answer, link])

@@ -24,8 +24,9 @@ from issues.tracking import make_token, read_token
 from .forms import LookupForm, RatingForm
 from .services import allow_lookup, find_issue, followup_queue
 
-# Timeline steps whose note the resident reads: the answer given, however it was reached.
-# Every other note is the offices' own.
+# Timeline steps whose note the resident reads: the answer given, however it was reached (a
+# new way of resolving that writes its own kind of event joins here). Every other note is
+# the offices' own.
 ANSWER_KINDS = {IssueEvent.Kind.RESOLVED, IssueEvent.Kind.RESOLVED_ON_SPOT}
 
 

@@ -76,13 +76,13 @@ def test_writes_answer_success_with_the_broker_down_and_their_work_follows_once(
             assert escalated.status_code == 200, escalated.content
 
         assert DiaryEntry.objects.count() == 2 and Issue.objects.count() == 2
-        # Three events, each waiting for its mail task and its webhook announcement.
+        # Three events, each waiting for its mail, inbox, text-message and webhook tasks.
         waiting = list(OutboxMessage.objects.values_list("task", "attempts"))
-        assert len(waiting) == 6 and all(attempts == 1 for _task, attempts in waiting)
+        assert len(waiting) == 12 and all(attempts == 1 for _task, attempts in waiting)
         assert WebhookDelivery.objects.count() == 0 and mail.outbox == []
 
         with workers.in_process_worker():
-            assert drain_outbox() == 6
+            assert drain_outbox() == 12
 
             def done():
                 return WebhookDelivery.objects.filter(status="delivered").count() == 3
