@@ -266,6 +266,9 @@ SMS_TENCENT_SCHEME = env_str("SMS_TENCENT_SCHEME", "https")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 SMS_MAX_RETRIES = env_int("SMS_MAX_RETRIES", 5)
 SMS_RETRY_BACKOFF = env_int("SMS_RETRY_BACKOFF", 60)
+# The secret in the address of the provider's reply callback (/sms/replies/<token>/), where a
+# resident's TD puts their phone on the opt-out list; unset, the callback does not exist.
+SMS_REPLY_TOKEN = env_str("SMS_REPLY_TOKEN")
 
 # Residents (residents app): how long the link in a resident's message opens their issue's
 # page; working days after resolution before an unrated issue joins the offices' follow-up

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("diaries.urls")),
     path("", include("residents.urls")),
+    path("", include("sms.urls")),
 ]
 
 handler404 = "sanbufu.views.not_found"

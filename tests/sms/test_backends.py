@@ -52,3 +52,24 @@ def test_opting_out_stops_queued_messages_and_every_later_one(db, locmem):
     assert later is not None and later.status == "suppressed"
     assert locmem == []
     assert set(TextMessage.objects.values_list("status", flat=True)) == {"suppressed"}
+
+
+def test_a_reply_of_td_opts_the_phone_out(client, db, settings, locmem):
+    settings.SMS_REPLY_TOKEN = "s3cret-callback"
+    replies = [
+        {"mobile": "13812345678", "nationcode": "86", "text": " TD ", "sign": "三服务"},
+        {"mobile": "13900001111", "nationcode": "86", "text": "谢谢"},
+    ]
+    wrong = client.post("/sms/replies/guess/", replies, content_type="application/json")
+    assert wrong.status_code == 404
+    answer = client.post("/sms/replies/s3cret-callback/", replies, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["result"] == 0
+    assert queue_sms("13812345678", "编号8").status == "suppressed"
+    assert queue_sms("13900001111", "编号9").status == "queued"
+    bad = client.post("/sms/replies/s3cret-callback/", "{", content_type="application/json")
+    assert bad.status_code == 400
+
+
+def test_without_a_token_there_is_no_callback(client, db, settings):
+    settings.SMS_REPLY_TOKEN = ""
+    assert client.post("/sms/replies/x/", [], content_type="application/json").status_code == 404
