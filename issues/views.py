@@ -27,7 +27,14 @@ from .forms import (
     NotificationPreferenceForm,
     ResolveForm,
 )
-from .models import EscalationReason, Issue, Notification, NotificationPreference
+from .models import (
+    EscalationReason,
+    FollowUpOutcome,
+    Issue,
+    Notification,
+    NotificationPreference,
+    RatingSource,
+)
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
@@ -88,11 +95,15 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
     ]
     events = list(issue.events.select_related("actor__cadre", "department"))
     for event in events:
-        # Escalations carry a reason code; returns carry the office's own words.
-        event.reason_label = (
-            EscalationReason(event.reason).label
-            if event.reason in EscalationReason.values
-            else event.reason
+        # Escalations carry a reason code, ratings their source, follow-up calls their
+        # outcome; returns carry the office's own words.
+        event.reason_label = next(
+            (
+                codes(event.reason).label
+                for codes in (EscalationReason, RatingSource, FollowUpOutcome)
+                if event.reason in codes.values
+            ),
+            event.reason,
         )
     phone = reporter_phone(request.user, issue, held)
     return render(

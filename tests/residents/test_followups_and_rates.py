@@ -143,3 +143,14 @@ def test_the_office_page_lists_the_calls_to_make_in_fixed_queries(
             raise_and_resolve(shaoxing, village_cadre, water, f"乙{i}")
         with query_budget.same():
             client.get("/followups/")
+
+
+def test_the_issue_page_names_where_each_rating_came_from(
+    client, shaoxing, village_cadre, town_office, water
+):
+    issue = raise_and_resolve(shaoxing, village_cadre, water, "甲")
+    services.record_followup(actor=town_office, issue=issue, outcome="unreachable")
+    services.record_feedback(actor=None, issue=issue, rating="satisfied", via="resident")
+    client.force_login(town_office)
+    body = client.get(f"/issues/{issue.pk}/").content.decode()
+    assert "未接通" in body and "反映人本人（网页）" in body
