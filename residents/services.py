@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from issues.deadlines import is_workday
 from issues.models import FollowUpOutcome, Issue, IssueEvent, IssueQuerySet
+from sms.services import forget_messages
 
 
 def allow_lookup(client: str, number: str) -> bool:
@@ -80,9 +81,11 @@ def followup_queue(issues: IssueQuerySet, *, now: datetime | None = None) -> Iss
 def anonymise_reporters(*, now: datetime | None = None, batch_size: int = 2000) -> int:
     """Blank the reporter's name and phone of issues resolved more than REPORTER_RETENTION_DAYS
     ago, in batches of SQL; the issues, their events and so every statistic stay as they were.
-    An issue reopened since is unresolved and keeps them. Returns how many were anonymised."""
+    An issue reopened since is unresolved and keeps them. Text messages older than the
+    retention lose their phone and text too. Returns how many issues were anonymised."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.REPORTER_RETENTION_DAYS)
+    forget_messages(before=cutoff)
     done = 0
     while True:
         with transaction.atomic():

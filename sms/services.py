@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import transaction
 
@@ -62,3 +63,13 @@ def opt_out(phone: str) -> bool:
 
 def opt_in(phone: str) -> None:
     OptOut.objects.filter(phone=normalise_phone(phone)).delete()
+
+
+def forget_messages(*, before: datetime) -> int:
+    """Blank the phone, text and parameters of messages created before `before` (their
+    retention ended); their status and times stay, for the counts of sent and failed."""
+    return (
+        TextMessage.objects.filter(created_at__lt=before)
+        .exclude(phone="")
+        .update(phone="", text="", params=[])
+    )

@@ -127,6 +127,20 @@ def test_anonymising_blanks_old_reporters_and_leaves_stats_unchanged(
     assert rows[still_open.pk].reporter_phone == "13900001111"
 
 
+def test_anonymising_forgets_old_text_messages_but_keeps_their_outcome(db):
+    from sms.models import TextMessage
+
+    old = TextMessage.objects.create(
+        phone="13812345678", text="编号1", status="failed", created_at=MONDAY
+    )
+    new = TextMessage.objects.create(phone="13812345678", text="编号2", status="sent")
+    anonymise_reporters(now=MONDAY + timedelta(days=181))
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.phone, old.text, old.status) == ("", "", "failed")
+    assert new.phone == "13812345678"
+
+
 def test_the_office_page_lists_the_calls_to_make_in_fixed_queries(
     client, shaoxing, village_cadre, town_office, water, query_budget
 ):
