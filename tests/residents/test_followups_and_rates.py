@@ -72,6 +72,9 @@ def test_the_queue_holds_unrated_resolutions_after_a_working_day(
         assert queue(office) == []
         again = office.post(f"/api/v1/issues/{old.pk}/followup/", {"outcome": "reached"})
         assert again.status_code == 409
+        second = office.post(f"/api/v1/issues/{old.pk}/feedback/", {"rating": "satisfied"})
+        assert second.status_code == 409
+        assert Issue.objects.get(pk=old.pk).rating == "basically_satisfied"
 
 
 def test_rates_count_ratings_calls_and_redos(shaoxing, village_cadre, town_office, water):
