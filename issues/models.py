@@ -357,7 +357,8 @@ class IssueEvent(models.Model):
         return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED, self.Kind.FOLLOWED_UP)
 
 
-# Where a rating came from (IssueEvent.reason of a feedback or follow-up event).
+# Where a rating came from (IssueEvent.reason of a feedback event; a follow-up call's event
+# carries its outcome instead).
 class RatingSource(models.TextChoices):
     RESIDENT = "resident", _("the resident, on their page")
     PHONE = "phone", _("by phone")
