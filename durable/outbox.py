@@ -49,6 +49,54 @@ def enqueue_on_commit(task, *args) -> None:
     )
 
 
+def enqueue_many_on_commit(calls: list[tuple]) -> None:
+    """Queue several tasks, `[(task, *args), ...]`, once the current transaction commits: one
+    INSERT for all their rows now and one DELETE after publishing, however many they are."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        for task, *args in calls:
+            enqueue_on_commit(task, *args)
+        return
+    request_id = requestid.get()
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(task=task.name, args=list(args), request_id=request_id)
+            for task, *args in calls
+        ]
+    )
+    transaction.on_commit(
+        partial(
+            _publish_many_after_commit,
+            [(row.pk, row.task, row.args) for row in rows],
+            request_id,
+        )
+    )
+
+
+def _publish_many_after_commit(messages: list[tuple[int, str, list]], request_id: str = "") -> None:
+    broker = str(current_app.conf.broker_url)
+    published, failed = [], []
+    for pk, name, args in messages:
+        if time.monotonic() < _paused.get(broker, 0.0):
+            failed.append((pk, "not tried: the broker failed a moment ago"))
+            continue
+        error = publish(name, args, request_id=request_id)
+        if error is None:
+            published.append(pk)
+        else:
+            _paused[broker] = time.monotonic() + settings.SANBUFU_PUBLISH_PAUSE
+            failed.append((pk, error))
+    try:
+        if published:
+            OutboxMessage.objects.filter(pk__in=published).delete()
+        if failed:
+            OutboxMessage.objects.filter(pk__in=[pk for pk, _e in failed]).update(
+                attempts=F("attempts") + 1, last_error=failed[0][1]
+            )
+    except DatabaseError:
+        # The change is committed and must answer success; the rows left are the drain's.
+        logger.exception("outbox messages %s: could not record the outcome", published)
+
+
 def publish(
     name: str, args: list, kwargs: dict | None = None, *, request_id: str = ""
 ) -> str | None:

@@ -10,6 +10,7 @@ TransitionError and StaleVersion 409, django ValidationError 400 in DRF's shape.
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -38,7 +39,7 @@ from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempoten
 
 from . import services
 from .filters import IssueFilter
-from .models import Category, Issue, IssueEvent
+from .models import Category, Issue, IssueEvent, Notification
 from .selectors import grid_ranking, stats, unit_stats
 from .serializers import (
     AssignSerializer,
@@ -49,10 +50,13 @@ from .serializers import (
     EventSerializer,
     ExtensionSerializer,
     FeedbackSerializer,
+    FollowUpSerializer,
     HandBackSerializer,
     IssueCreateSerializer,
     IssueSerializer,
     NoteSerializer,
+    NotificationReadSerializer,
+    NotificationSerializer,
     PublishSerializer,
     ResolveSerializer,
     ReturnSerializer,
@@ -345,10 +349,23 @@ class IssueViewSet(
     def return_(self, request, pk=None):
         return self._transition(request, ReturnSerializer, services.return_issue)
 
-    @transition(FeedbackSerializer, "The reporter's answer after resolution.")
+    @transition(
+        FeedbackSerializer,
+        "The reporter's rating of this resolution, given by phone or in person, recorded by an "
+        "office member over the origin (not the raiser); once per resolution, 409 after.",
+    )
     @action(detail=True, methods=["post"], filterset_class=None)
     def feedback(self, request, pk=None):
         return self._transition(request, FeedbackSerializer, services.record_feedback)
+
+    @transition(
+        FollowUpSerializer,
+        "A follow-up call (回访) to the reporter of a resolved, unrated issue: an office "
+        "member over the origin, not its raiser; `reached` may carry the rating given.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def followup(self, request, pk=None):
+        return self._transition(request, FollowUpSerializer, services.record_followup)
 
     @transition(NoteSerializer, "Reopen a resolved issue at its resolving tier.")
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -368,6 +385,48 @@ class IssueViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def publish(self, request, pk=None):
         return self._transition(request, PublishSerializer, services.set_public_description)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: NotificationSerializer(many=True), **ERRORS},
+        parameters=[OpenApiParameter("unread", bool, description="Only unread ones.")],
+    )
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's inbox, newest first: the events that concern them (issues.notifications)."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        rows = Notification.objects.filter(user=self.request.user).for_inbox()
+        if self.request.query_params.get("unread") in ("true", "1"):
+            rows = rows.unread()
+        return rows
+
+    @extend_schema(
+        request=NotificationReadSerializer,
+        responses={
+            200: inline_serializer("Marked", {"marked": serializers.IntegerField()}),
+            **WRITE_ERRORS,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        pagination_class=None,
+        serializer_class=NotificationReadSerializer,
+    )
+    def read(self, request):
+        """Mark some (`ids`) or `all` of the caller's notifications read."""
+        data = NotificationReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = Notification.objects.filter(user=request.user, read_at__isnull=True)
+        if not data.validated_data.get("all"):
+            rows = rows.filter(pk__in=data.validated_data["ids"])
+        return Response({"marked": rows.update(read_at=timezone.now())})
 
 
 class StatsView(APIView):

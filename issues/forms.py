@@ -3,6 +3,7 @@ claim board and the admin's actions (the API has its serializers). And the list 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -15,7 +16,15 @@ from common.forms import PageForm
 from dispatch.models import Department, Posting, Tier
 
 from . import services
-from .models import PUBLIC_DESCRIPTION_MAX_LENGTH, EscalationReason, Issue, Rating
+from .models import (
+    PUBLIC_DESCRIPTION_MAX_LENGTH,
+    EscalationReason,
+    FollowUpOutcome,
+    Issue,
+    NotificationPreference,
+    Rating,
+    RatingSource,
+)
 from .services import MANUAL_ESCALATION_REASONS
 
 # A select's empty choice, in the user's language.
@@ -98,6 +107,18 @@ class CommentForm(ActionForm):
 
 class FeedbackForm(ActionForm):
     rating = forms.ChoiceField(label=_("The reporter's answer"), choices=[CHOOSE] + Rating.choices)
+    via = forms.ChoiceField(
+        label=_("Given"),
+        choices=[(v, RatingSource(v).label) for v in (RatingSource.PHONE, RatingSource.VISIT)],
+    )
+    note = note_field()
+
+
+class FollowUpForm(ActionForm):
+    outcome = forms.ChoiceField(label=_("Outcome of the call"), choices=FollowUpOutcome.choices)
+    rating = forms.ChoiceField(
+        label=_("The rating given"), required=False, choices=[("", "—")] + Rating.choices
+    )
     note = note_field()
 
 
@@ -325,6 +346,13 @@ PAGE_ACTIONS = {
         _("Record feedback"),
         _("The feedback was recorded."),
     ),
+    "followup": PageAction(
+        FollowUpForm,
+        services.record_followup,
+        _("Record a follow-up call"),
+        _("Record the call"),
+        _("The follow-up call was recorded."),
+    ),
     "comment": PageAction(
         CommentForm,
         services.comment_issue,
@@ -340,3 +368,21 @@ PAGE_ACTIONS = {
         _("The public description was saved."),
     ),
 }
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    """How a user hears of what concerns them, besides the inbox."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["email", "sms", "phone"]
+
+    def clean(self):
+        data = super().clean()
+        phone = re.sub(r"[^\d]", "", data.get("phone") or "")
+        if data.get("phone") and not re.fullmatch(r"1\d{10}", phone):
+            self.add_error("phone", _("Enter an 11-digit mobile number."))
+        elif data.get("sms") and not phone:
+            self.add_error("phone", _("Text messages need a mobile number."))
+        data["phone"] = phone
+        return data

@@ -322,6 +322,11 @@ class Issue(models.Model):
     )
     resolved_on_spot = models.BooleanField(_("resolved on the spot"), default=False)
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices, blank=True)
+    # When the current resolution was rated: one rating per resolution (a reopened and
+    # resolved-again issue may be rated again, its resolved_at being later).
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # When the reporter's name and phone were blanked (their retention ended).
+    anonymised_at = models.DateTimeField(_("reporter data removed at"), null=True, blank=True)
     supervised_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
 
     # The work order (工单) of an assignment: the lead department is `department`; these
@@ -408,6 +413,14 @@ class Issue(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.status == self.Status.RESOLVED
+
+    @property
+    def awaits_rating(self) -> bool:
+        """Resolved, and this resolution not rated yet."""
+        return self.is_resolved and (
+            self.rated_at is None
+            or (self.resolved_at is not None and self.rated_at < self.resolved_at)
+        )
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         return not self.is_resolved and self.due_at < (now or timezone.now())
@@ -616,6 +629,7 @@ class IssueEvent(models.Model):
         EXTENSION_REQUESTED = "extension_requested", _("extension requested")
         EXTENSION_DECIDED = "extension_decided", _("extension decided")
         SUPERVISION_REPLIED = "supervision_replied", _("supervision answered")
+        FOLLOWED_UP = "followed_up", _("followed up")
 
     issue = models.ForeignKey(
         Issue,
@@ -672,4 +686,82 @@ class IssueEvent(models.Model):
     def is_public(self) -> bool:
         """Whether the public timeline shows this step (never with its note: notes are the
         offices' own words; the public reads fixed phrases, see integrations.open311)."""
-        return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED)
+        return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED, self.Kind.FOLLOWED_UP)
+
+
+# Where a rating came from (IssueEvent.reason of a feedback event; a follow-up call's event
+# carries its outcome instead).
+class RatingSource(models.TextChoices):
+    RESIDENT = "resident", _("the resident, on their page")
+    PHONE = "phone", _("by phone")
+    VISIT = "visit", _("in person")
+
+
+class FollowUpOutcome(models.TextChoices):
+    REACHED = "reached", _("reached")
+    UNREACHABLE = "unreachable", _("unreachable")
+    DECLINED = "declined", _("declined to rate")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_inbox(self) -> NotificationQuerySet:
+        return self.select_related("event", "event__issue", "event__actor")
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One timeline event in one user's inbox (issues.notifications decides whose)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    event = models.ForeignKey(
+        IssueEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The inbox task may run twice: each event reaches each user once.
+            models.UniqueConstraint(fields=["user", "event"], name="notification_once"),
+        ]
+        indexes = [
+            # The header's unread count and the inbox page: one user's rows, newest first.
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.event}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to hear of what concerns them besides the inbox: by email (on unless
+    turned off) and by text message to `phone` (off unless turned on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email = models.BooleanField(_("by email"), default=True)
+    sms = models.BooleanField(_("by text message"), default=False)
+    phone = models.CharField(_("phone for text messages"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

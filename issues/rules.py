@@ -180,10 +180,17 @@ ACTIONS: dict[
         ),
         _("No supervision order is waiting for a reply."),
     ),
+    # The reporter's rating given in person or by phone (回访): an office over the origin,
+    # never the raiser, whose own work is being rated (see EXCLUDED). Once per resolution.
     "feedback": (
-        {RAISER, OFFICE_OVER},
-        lambda i, h: i.is_resolved,
-        _("Feedback follows a resolution."),
+        {OFFICE_OVER},
+        lambda i, h: i.awaits_rating,
+        _("Only a resolved issue not yet rated can be rated."),
+    ),
+    "followup": (
+        {OFFICE_OVER},
+        lambda i, h: i.awaits_rating,
+        _("Only a resolved issue not yet rated is followed up."),
     ),
     "reopen": ({OFFICE}, lambda i, h: i.is_resolved, _("Only a resolved issue can be reopened.")),
     "comment": ({VIEWER}, lambda i, h: True, ""),
@@ -227,17 +234,27 @@ def _decides(j, issue: Issue) -> bool:
     return own if extension.department_id is not None else superior
 
 
+# Capacities that bar an action whatever else the user holds: who raised an issue does not
+# rate the answer to it.
+EXCLUDED: dict[str, str] = {"feedback": RAISER, "followup": RAISER}
+
+
 def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
     if j.is_superuser:
-        return set(EVERY_CAPACITY)
+        # Every capacity, but the raiser's only on what they raised (who raised an issue
+        # does not rate it: EXCLUDED).
+        raised = issue.raised_by_id is not None and issue.raised_by_id == user.pk  # type: ignore[union-attr]
+        return set(EVERY_CAPACITY) if raised else set(EVERY_CAPACITY - {RAISER})
     held = _department_capacities(j, issue)
     # A grid member (网格员) sees the issues of their grid and handles them at the front line.
     in_grid = issue.grid_id is not None and issue.grid_id in j.grid_at
     if not (j.sees(issue.division_id) or in_grid):
         return held
     held.add(VIEWER)
+    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
+        held.add(RAISER)
     holder = issue.holder_id
     if issue.tier == Tier.VILLAGE and holder in j.cadre_at:
         held.add(CADRE)
@@ -251,8 +268,6 @@ def capacities(user: Actor, issue: Issue) -> set[str]:
             held.add(LEADER)
     if issue.claimed_by_id is not None and issue.claimed_by_id == user.pk:  # type: ignore[union-attr]
         held.add(CLAIMER)
-    if issue.raised_by_id is not None and issue.raised_by_id == user.pk:  # type: ignore[union-attr]
-        held.add(RAISER)
     if j.is_over(issue.division_id):
         held.add(OFFICE_OVER)
     if j.is_superior_of(holder):
@@ -274,7 +289,7 @@ def check(user: Actor, issue: Issue, action: str) -> set[str]:
         held = capacities(user, issue)
         if not held:
             raise NotFound(_("No such issue."))
-        if not held & allowed:
+        if not held & allowed or EXCLUDED.get(action) in held:
             raise NotPermitted(_("You may not do this to this issue."))
     if not fits(issue, held):
         raise TransitionError(message(issue) if callable(message) else message)
@@ -287,7 +302,7 @@ def allowed_actions(user: Actor, issue: Issue) -> list[str]:
     return [
         name
         for name, (allowed, fits, _m) in ACTIONS.items()
-        if held & allowed and fits(issue, held)
+        if held & allowed and EXCLUDED.get(name) not in held and fits(issue, held)
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
@@ -108,6 +108,14 @@ def _counts() -> dict:
         "resolved_in_grid": Count("id", filter=resolved & IN_GRID),
         "overdue": Count("id", filter=~resolved & Q(due_at__lt=timezone.now())),
         **{f"resolved_{t}": Count("id", filter=resolved & Q(resolved_tier=t)) for t in TIERS},
+        "rated": Count("id", filter=~Q(rating="")),
+        "satisfied": Count(
+            "id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+        ),
+        "followed_up": Count("id", filter=Q(Exists(_events(IssueEvent.Kind.FOLLOWED_UP)))),
+        "redone": Count("id", filter=Q(Exists(_events(rating=Rating.UNSATISFIED)))),
+        # Resolved now, or rated once (so resolved then, and reopened since).
+        "ever_resolved": Count("id", filter=resolved | Q(rated_at__isnull=False)),
     }
 
 
@@ -126,6 +134,10 @@ def _figures(totals: dict, by_category: list[dict], **period) -> dict:
         "closure_rate": round(done / found, 4) if found else None,
         "on_time_rate": round(totals["resolved_on_time"] / done, 4) if done else None,
         "by_category": by_category,
+        "rated": totals["rated"],
+        "followed_up": totals["followed_up"],
+        "satisfaction_rate": _rate(totals["satisfied"], totals["rated"]),
+        "redo_rate": _rate(totals["redone"], totals["ever_resolved"]),
     }
 
 
@@ -331,3 +343,9 @@ def town_stats(towns: list[str], *, since: date, until: date) -> dict[str, dict]
         )
         for town in towns
     }
+
+
+def _events(kind: str | None = None, **fields) -> QuerySet[IssueEvent]:
+    """The issue's events of a kind (or with these fields), for an Exists() in an aggregate."""
+    events = IssueEvent.objects.filter(issue=OuterRef("pk"), **fields)
+    return events.filter(kind=kind) if kind else events

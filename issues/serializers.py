@@ -16,9 +16,12 @@ from .models import (
     Category,
     EscalationReason,
     Extension,
+    FollowUpOutcome,
     Issue,
     IssueEvent,
+    Notification,
     Rating,
+    RatingSource,
     SupervisionOrder,
 )
 
@@ -264,6 +267,19 @@ class SuperviseSerializer(TransitionSerializer):
 class FeedbackSerializer(TransitionSerializer):
     rating = serializers.ChoiceField(choices=Rating.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    via = serializers.ChoiceField(
+        choices=[RatingSource.PHONE, RatingSource.VISIT],
+        default=RatingSource.PHONE,
+        help_text="How the reporter gave the rating.",
+    )
+
+
+class FollowUpSerializer(TransitionSerializer):
+    outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices)
+    rating = serializers.ChoiceField(
+        choices=Rating.choices, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
 
 
 class NoteSerializer(TransitionSerializer):
@@ -320,6 +336,10 @@ class StatsSerializer(serializers.Serializer):
     closure_rate = serializers.FloatField(allow_null=True)
     on_time_rate = serializers.FloatField(allow_null=True)
     by_category = ByCategory(many=True)
+    rated = serializers.IntegerField()
+    followed_up = serializers.IntegerField()
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    redo_rate = serializers.FloatField(allow_null=True)
 
     class ByGrid(serializers.Serializer):
         grid = serializers.IntegerField()
@@ -399,3 +419,34 @@ class UnitStatsSerializer(serializers.Serializer):
     rated = serializers.IntegerField()
     satisfaction_rate = serializers.FloatField(allow_null=True)
     redo_rate = serializers.FloatField(allow_null=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One inbox row: the event that concerns the user, with its issue's number and title."""
+
+    issue = serializers.IntegerField(source="event.issue_id", read_only=True)
+    title = serializers.CharField(source="event.issue.title", read_only=True)
+    kind = serializers.CharField(source="event.kind", read_only=True)
+    rating = serializers.CharField(source="event.rating", read_only=True)
+    at = serializers.DateTimeField(source="event.at", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "issue", "title", "kind", "rating", "at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("ids") and not attrs.get("all"):
+            raise serializers.ValidationError(_("Send ids, or all: true."))
+        return attrs

@@ -43,9 +43,11 @@ from .models import (
     CoHandling,
     EscalationReason,
     Extension,
+    FollowUpOutcome,
     Issue,
     IssueEvent,
     Rating,
+    RatingSource,
     SupervisionOrder,
 )
 
@@ -62,6 +64,7 @@ __all__ = [
     "escalate_issue",
     "raise_issue",
     "record_feedback",
+    "record_followup",
     "reopen_issue",
     "resolve_issue",
     "resolve_on_spot",
@@ -705,23 +708,27 @@ def record_feedback(
     issue: Issue | int,
     rating: str,
     note: str = "",
+    via: str = RatingSource.PHONE,
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """Record the reporter's answer (回访) after resolution: by the raiser or an office member
-    over the origin. `unsatisfied` reopens the issue at the tier that resolved it (重办) with a
-    fresh deadline; that is part of this one event."""
+    """Record the reporter's rating of the current resolution (回访), once per resolution.
+
+    `actor` an office member over the origin who is not its raiser, recording a rating given
+    `via` phone or a visit; or None with `via` "resident": the resident on their own page
+    (the caller checked their signed link). `unsatisfied` reopens the issue at the tier that
+    resolved it (重办) with a fresh deadline, within this one event. TransitionError when the
+    issue is not resolved or this resolution is already rated."""
     if rating not in Rating.values:
         raise ValidationError({"rating": [_("Choose one of: %s.") % ", ".join(Rating.values)]})
+    if via not in RatingSource.values or (via == RatingSource.RESIDENT) != (actor is None):
+        raise ValidationError({"via": [_("Choose phone or visit.")]})
     now = now or timezone.now()
     with transaction.atomic():
         issue = _lock(issue, actor, "feedback", version)
         # The rating counts for the department that resolved it (cleared by a reopening).
         department = issue.department
-        issue.rating = rating
-        fields = ["rating"]
-        if rating == Rating.UNSATISFIED:
-            fields += _reopen(issue, now)
+        fields = _rate(issue, rating, now)
         _save(issue, fields)
         _record(
             issue,
@@ -729,10 +736,59 @@ def record_feedback(
             actor,
             at=now,
             rating=rating,
+            reason=via,
             note=note or "",
             department=department,
         )
     return issue
+
+
+def record_followup(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    outcome: str,
+    rating: str = "",
+    note: str = "",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Record a follow-up call (回访) to the reporter of a resolved, unrated issue: an office
+    member over the origin who is not its raiser. `reached` may carry the rating given on the
+    phone, which counts as the resolution's rating (and `unsatisfied` reopens it); the other
+    outcomes carry none. One event of kind `followed_up`, its reason the outcome."""
+    if outcome not in FollowUpOutcome.values:
+        raise ValidationError(
+            {"outcome": [_("Choose one of: %s.") % ", ".join(FollowUpOutcome.values)]}
+        )
+    if rating and rating not in Rating.values:
+        raise ValidationError({"rating": [_("Choose one of: %s.") % ", ".join(Rating.values)]})
+    if rating and outcome != FollowUpOutcome.REACHED:
+        raise ValidationError({"rating": [_("Only a reached reporter gives a rating.")]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "followup", version)
+        fields = _rate(issue, rating, now) if rating else []
+        _save(issue, fields)
+        _record(
+            issue,
+            IssueEvent.Kind.FOLLOWED_UP,
+            actor,
+            at=now,
+            rating=rating,
+            reason=outcome,
+            note=note or "",
+        )
+    return issue
+
+
+def _rate(issue: Issue, rating: str, now: datetime) -> list[str]:
+    issue.rating = rating
+    issue.rated_at = now
+    fields = ["rating", "rated_at"]
+    if rating == Rating.UNSATISFIED:
+        fields += _reopen(issue, now)
+    return fields
 
 
 def _reopen(issue: Issue, now: datetime) -> list[str]:

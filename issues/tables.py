@@ -68,6 +68,10 @@ STAT_LABELS = [
     ("overdue", pgettext_lazy("export", "overdue")),
     ("closure_rate", pgettext_lazy("export", "closure rate")),
     ("on_time_rate", pgettext_lazy("export", "on-time rate")),
+    ("rated", pgettext_lazy("export", "rated")),
+    ("followed_up", pgettext_lazy("export", "followed up")),
+    ("satisfaction_rate", pgettext_lazy("export", "satisfaction rate")),
+    ("redo_rate", pgettext_lazy("export", "redo rate")),
 ]
 
 

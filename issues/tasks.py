@@ -9,9 +9,11 @@ from datetime import datetime
 
 from celery import shared_task
 from django.core.mail import send_mass_mail
+from django.db import transaction
 from django.utils import timezone
 
-from durable.outbox import enqueue_on_commit
+from durable.outbox import enqueue_many_on_commit
+from sms.services import queue_sms
 
 from . import notifications, sweep
 from .models import IssueEvent
@@ -69,8 +71,47 @@ def process_events(event_ids: list[int]) -> None:
     queue_event_tasks(event_ids)
 
 
+@shared_task(acks_late=True)
+def add_to_inboxes(event_ids: list[int]) -> int:
+    """Put the events in the inboxes of the users they concern; safe to run twice (one row per
+    user and event)."""
+    return notifications.add_to_inboxes(event_ids)
+
+
+@shared_task(acks_late=True)
+def send_texts(event_ids: list[int]) -> int:
+    """Queue the text messages the events call for: the reporter's, and staff who asked for
+    them. Each message is then its own task (sms.tasks.deliver_sms), retried on its own."""
+    texts = notifications.resident_texts(event_ids) + notifications.staff_texts(event_ids)
+    with transaction.atomic():
+        for text in texts:
+            queue_sms(text.phone, text.text, template=text.template, params=text.params)
+    return len(texts)
+
+
+@shared_task(acks_late=True)
+def send_digest_task() -> int:
+    """08:30 every day: remind each holder of their amber and red issues (催办), by mail and by
+    text message as they prefer. Returns how many users were reminded by mail."""
+    mails, texts = notifications.digest()
+    with transaction.atomic():
+        for text in texts:
+            queue_sms(text.phone, text.text, template=text.template, params=text.params)
+    if mails:
+        send_mass_mail([tuple(m) for m in mails], fail_silently=False)
+    return len(mails)
+
+
 def queue_event_tasks(event_ids: list[int]) -> None:
-    """Queue the side effects of new events once the current transaction commits: mail and
-    announcement are separate tasks, so one failing never stops the other."""
-    enqueue_on_commit(send_notifications, list(event_ids))
-    enqueue_on_commit(announce_events, list(event_ids))
+    """Queue the side effects of new events once the current transaction commits: mail,
+    inbox, text messages and announcement are separate tasks, so one failing never stops
+    another."""
+    ids = list(event_ids)
+    enqueue_many_on_commit(
+        [
+            (send_notifications, ids),
+            (add_to_inboxes, ids),
+            (send_texts, ids),
+            (announce_events, ids),
+        ]
+    )

@@ -13,4 +13,6 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     # County and city leaders: the claim board.
     path("board/", views.board, name="board"),
+    # What concerns me: my inbox of notifications.
+    path("inbox/", views.inbox, name="inbox"),
 ]

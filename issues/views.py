@@ -26,9 +26,18 @@ from .forms import (
     PAGE_ACTIONS,
     AssignForm,
     IssueFilterForm,
+    NotificationPreferenceForm,
     ResolveForm,
 )
-from .models import EscalationReason, Issue, IssueEvent
+from .models import (
+    EscalationReason,
+    FollowUpOutcome,
+    Issue,
+    IssueEvent,
+    Notification,
+    NotificationPreference,
+    RatingSource,
+)
 from .rules import allowed_actions, capacities, reporter_phone
 
 ISSUE_PAGE_SIZE = 25
@@ -113,13 +122,19 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
         issue.events.select_related("actor__cadre", "department").prefetch_related("co_departments")
     )
     for event in events:
-        # Escalations carry a reason code; returns carry the office's own words.
-        if event.kind == IssueEvent.Kind.ESCALATED and event.reason in EscalationReason.values:
-            event.reason_label = EscalationReason(event.reason).label
-        elif event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
+        # Escalations carry a reason code, ratings their source, follow-up calls their
+        # outcome, extension requests their days; returns carry the office's own words.
+        if event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
             event.reason_label = _("%(days)s working days") % {"days": event.reason}
         else:
-            event.reason_label = REASON_LABELS.get(event.reason, event.reason)
+            event.reason_label = next(
+                (
+                    codes(event.reason).label
+                    for codes in (EscalationReason, RatingSource, FollowUpOutcome)
+                    if event.reason in codes.values
+                ),
+                REASON_LABELS.get(event.reason, event.reason),
+            )
     phone = reporter_phone(request.user, issue, held)
     return render(
         request,
@@ -296,3 +311,32 @@ def board(request):
             "now": now,
         },
     )
+
+
+INBOX_PAGE_SIZE = 50
+
+
+@login_required
+def inbox(request):
+    """What concerns me, newest first; opening the inbox marks what it shows read. Below it,
+    how I want to hear of it besides (mail, text message)."""
+    preference = NotificationPreference.objects.filter(user=request.user).first()
+    form = NotificationPreferenceForm(
+        request.POST or None, instance=preference or NotificationPreference(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings were saved."))
+        return redirect("issues:inbox")
+    rows = Notification.objects.filter(user=request.user).for_inbox()
+    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = [n.pk for n in page if n.read_at is None]
+    response = render(
+        request,
+        "issues/inbox.html",
+        {"page": page, "unread_ids": set(unread), "query": "", "form": form},
+        status=400 if form.is_bound else 200,
+    )
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return response

@@ -27,8 +27,16 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
-from issues.api import CategoryViewSet, IssueViewSet, StatsView, TokenView, UnitStatsView
+from issues.api import (
+    CategoryViewSet,
+    IssueViewSet,
+    NotificationViewSet,
+    StatsView,
+    TokenView,
+    UnitStatsView,
+)
 from meetings.api import MeetingViewSet
+from residents.api import FollowUpViewSet
 
 
 class SchemaView(SpectacularAPIView):
@@ -77,6 +85,8 @@ router.register("resources", ResourceViewSet, basename="resource")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("needs", NeedViewSet, basename="need")
 router.register("offers", OfferViewSet, basename="offer")
+router.register("followups", FollowUpViewSet, basename="followup")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "contracts",
     "durable",
     "ops",
+    "sms",
+    "residents",
     "sanbufu",
 ]
 
@@ -129,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "diaries.context_processors.diary_words",
+                "issues.context_processors.inbox",
             ],
         },
     },
@@ -264,6 +267,43 @@ EMAIL_BACKEND = env_str(
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "sanbufu <noreply@sanbufu.local>")
 
+# Text messages (sms app): the backend by short name (console, locmem, filebased, tencent)
+# or dotted path, as EMAIL_BACKEND. Providers send approved templates only: SMS_TEMPLATES maps
+# each message of the system to the provider's template id, signed with SMS_SIGN_NAME.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "三服务")
+SMS_TEMPLATES = {
+    "tracking": env_str("SMS_TEMPLATE_TRACKING"),  # {1} number, {2} link
+    "rating": env_str("SMS_TEMPLATE_RATING"),  # {1} number, {2} answer, {3} link
+    "notice": env_str("SMS_TEMPLATE_NOTICE"),  # {1} what happened, {2} link
+}
+SMS_TENCENT_SECRET_ID = env_str("SMS_TENCENT_SECRET_ID")
+SMS_TENCENT_SECRET_KEY = env_str("SMS_TENCENT_SECRET_KEY")
+SMS_TENCENT_APP_ID = env_str("SMS_TENCENT_APP_ID")
+SMS_TENCENT_REGION = env_str("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env_str("SMS_TENCENT_ENDPOINT", "sms.tencentcloudapi.com")
+SMS_TENCENT_SCHEME = env_str("SMS_TENCENT_SCHEME", "https")
+# Seconds one request to the provider may take; a transient failure is retried
+# SMS_MAX_RETRIES times after SMS_RETRY_BACKOFF * 2**n seconds.
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+SMS_MAX_RETRIES = env_int("SMS_MAX_RETRIES", 5)
+SMS_RETRY_BACKOFF = env_int("SMS_RETRY_BACKOFF", 60)
+# The secret in the address of the provider's reply callback (/sms/replies/<token>/), where a
+# resident's TD puts their phone on the opt-out list; unset, the callback does not exist.
+SMS_REPLY_TOKEN = env_str("SMS_REPLY_TOKEN")
+
+# Residents (residents app): how long the link in a resident's message opens their issue's
+# page; working days after resolution before an unrated issue joins the offices' follow-up
+# (回访) queue; days after final resolution that the reporter's name and phone are kept;
+# lookups at /track/ per client address and per issue number in a window of minutes.
+RESIDENT_LINK_DAYS = env_int("RESIDENT_LINK_DAYS", 30)
+FOLLOWUP_AFTER = env_int("FOLLOWUP_AFTER", 1)
+REPORTER_RETENTION_DAYS = env_int("REPORTER_RETENTION_DAYS", 180)
+TRACK_LIMIT_CLIENT = env_int("TRACK_LIMIT_CLIENT", 10)
+TRACK_LIMIT_ISSUE = env_int("TRACK_LIMIT_ISSUE", 5)
+TRACK_WINDOW_MINUTES = env_int("TRACK_WINDOW_MINUTES", 15)
+
 # Production hardening: on whenever DEBUG is off, so `check --deploy` passes.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -360,6 +400,17 @@ CELERY_BEAT_SCHEDULE = {
     "drain-outbox-every-minute": {
         "task": "durable.tasks.drain_outbox_task",
         "schedule": crontab(),
+    },
+    # 08:30 every day, each holder of amber and red issues gets one reminder (催办) of them.
+    "remind-holders-daily": {
+        "task": "issues.tasks.send_digest_task",
+        "schedule": crontab(minute=30, hour=8),
+    },
+    # 03:40 every night, blank the reporter's name and phone on issues resolved longer ago
+    # than REPORTER_RETENTION_DAYS.
+    "anonymise-reporters-nightly": {
+        "task": "residents.tasks.anonymise_reporters_task",
+        "schedule": crontab(minute=40, hour=3),
     },
     # Every hour, forget the answers of idempotency keys older than their lifetime.
     "purge-idempotency-keys-hourly": {

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("diaries.urls")),
     path("", include("contracts.urls")),
+    path("", include("residents.urls")),
+    path("", include("sms.urls")),
 ]
 
 handler404 = "sanbufu.views.not_found"

@@ -316,8 +316,13 @@ def test_unsatisfied_feedback_reopens_and_office_may_reopen(
     client.post(f"/api/v1/issues/{issue.pk}/resolve/", {"resolution": "已协调"})
     bad = client.post(f"/api/v1/issues/{issue.pk}/feedback/", {"rating": "meh"})
     assert bad.status_code == 400
-    answer = client_for(village_cadre).post(
-        f"/api/v1/issues/{issue.pk}/feedback/", {"rating": "unsatisfied", "note": "水还是浑"}
+    by_raiser = client_for(village_cadre).post(
+        f"/api/v1/issues/{issue.pk}/feedback/", {"rating": "satisfied"}
+    )
+    assert by_raiser.status_code == 403
+    answer = client.post(
+        f"/api/v1/issues/{issue.pk}/feedback/",
+        {"rating": "unsatisfied", "note": "水还是浑", "via": "visit"},
     )
     assert answer.status_code == 200
     assert answer.json()["status"] == "open" and answer.json()["rating"] == "unsatisfied"

@@ -147,7 +147,8 @@ def test_the_broker_away_loses_nothing_and_duplicates_nothing(
 
         assert DiaryEntry.objects.count() == 2 and Issue.objects.count() == 2
         assert IssueEvent.objects.filter(kind="escalated").count() == 1
-        assert OutboxMessage.objects.count() == 6  # three events: mail and announcement each
+        # Three events, each with its mail, inbox, text-message and announcement tasks.
+        assert OutboxMessage.objects.count() == 12
         assert WebhookDelivery.objects.count() == 0
 
         # The broker is back: a real worker drains the outbox.

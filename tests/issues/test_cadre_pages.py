@@ -229,21 +229,32 @@ def test_comment_is_added_to_the_timeline(client, village_cadre, water):
     assert issue.events.last().note == "下周回访"
 
 
-def test_raiser_records_unsatisfied_feedback_and_the_issue_reopens(client, village_cadre, water):
+def test_the_raiser_cannot_rate_but_the_office_records_unsatisfied_and_it_reopens(
+    client, village_cadre, town_office, water
+):
     issue = raise_at(village_cadre, water)
     services.resolve_issue(actor=village_cadre, issue=issue, resolution="已处理")
     client.force_login(village_cadre)
-    response = act(client, issue, "feedback", rating="unsatisfied", note="水压仍然不够")
+    page = client.get(reverse("issues:detail", args=[issue.pk]))
+    assert 'id="action-feedback"' not in page.content.decode()
+    refused = act(client, issue, "feedback", rating="satisfied", via="phone")
+    assert refused.status_code == 302  # back to the page, with the refusal as its message
+    issue.refresh_from_db()
+    assert issue.rating == ""
+    client.force_login(town_office)
+    response = act(
+        client, issue, "feedback", rating="unsatisfied", via="phone", note="水压仍然不够"
+    )
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.rating == "unsatisfied"
     assert issue.status == Issue.Status.OPEN
 
 
-def test_bad_feedback_rating_is_a_form_error(client, village_cadre, water):
+def test_bad_feedback_rating_is_a_form_error(client, village_cadre, town_office, water):
     issue = raise_at(village_cadre, water)
     services.resolve_issue(actor=village_cadre, issue=issue, resolution="已处理")
-    client.force_login(village_cadre)
+    client.force_login(town_office)
     response = act(client, issue, "feedback", rating="thrilled")
     assert response.status_code == 400
     issue.refresh_from_db()

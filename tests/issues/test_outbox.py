@@ -76,13 +76,13 @@ def test_writes_answer_success_with_the_broker_down_and_their_work_follows_once(
             assert escalated.status_code == 200, escalated.content
 
         assert DiaryEntry.objects.count() == 2 and Issue.objects.count() == 2
-        # Three events, each waiting for its mail task and its webhook announcement.
+        # Three events, each waiting for its mail, inbox, text-message and webhook tasks.
         waiting = list(OutboxMessage.objects.values_list("task", "attempts"))
-        assert len(waiting) == 6 and all(attempts == 1 for _task, attempts in waiting)
+        assert len(waiting) == 12 and all(attempts == 1 for _task, attempts in waiting)
         assert WebhookDelivery.objects.count() == 0 and mail.outbox == []
 
         with workers.in_process_worker():
-            assert drain_outbox() == 6
+            assert drain_outbox() == 12
 
             def done():
                 return WebhookDelivery.objects.filter(status="delivered").count() == 3
@@ -127,7 +127,7 @@ def test_the_drain_leaves_young_messages_to_their_own_request(
 def test_a_big_diary_with_the_broker_down_waits_for_it_once_not_per_event(
     transactional_db, shaoxing, village_cadre
 ):
-    """Ten issues are twenty tasks; each publish retries for about 0.2 s, so trying them
+    """Ten issues are forty tasks (mail, inbox, text, webhooks); each publish retries for about 0.2 s, so trying them
     all took 4 s (measured) where one try and the outbox take a fraction of a second."""
     CategoryFactory(code="water")
     posting = Posting.objects.get(cadre__user=village_cadre)
@@ -146,7 +146,7 @@ def test_a_big_diary_with_the_broker_down_waits_for_it_once_not_per_event(
         answer = api.post("/api/v1/diaries/", body, format="json")
         elapsed = time.monotonic() - started
     assert answer.status_code == 201
-    assert OutboxMessage.objects.count() == 20
+    assert OutboxMessage.objects.count() == 40
     assert elapsed < 2.0, elapsed
 
 

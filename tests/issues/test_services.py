@@ -176,8 +176,8 @@ CASES = [
     Case(
         "feedback",
         resolved_at_town,
-        "village_cadre",
-        "county_leader",
+        "town_office",
+        "village_cadre",  # the raiser: it is their work being rated
         "community_cadre",
         lambda actor, issue, **kw: services.record_feedback(
             actor=actor, issue=issue, rating="satisfied", **kw
@@ -350,7 +350,7 @@ def wrong_state_cases():
         ("assign", "superuser", lambda p: raised(p)),
         ("assign", "town_office", resolved_at_town),
         ("claim", "superuser", lambda p: at_tier(p, Tier.TOWN)),
-        ("feedback", "village_cadre", lambda p: at_tier(p, Tier.TOWN)),
+        ("feedback", "town_office", lambda p: at_tier(p, Tier.TOWN)),
         ("reopen", "town_office", lambda p: at_tier(p, Tier.TOWN)),
         ("supervise", "town_office", resolved_at_town),
     ]
@@ -498,7 +498,7 @@ def test_unsatisfied_feedback_reopens_the_issue_at_the_tier_that_resolved_it(peo
     later = datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
 
     services.record_feedback(
-        actor=people["village_cadre"], issue=issue, rating="unsatisfied", note="没解决", now=later
+        actor=people["town_office"], issue=issue, rating="unsatisfied", note="没解决", now=later
     )
 
     row = Issue.objects.get(pk=issue.pk)
