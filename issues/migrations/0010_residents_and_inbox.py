@@ -24,11 +24,6 @@ class Migration(migrations.Migration):
             name='rated_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='rated at'),
         ),
-        migrations.AlterField(
-            model_name='issueevent',
-            name='kind',
-            field=models.CharField(choices=[('raised', 'raised'), ('resolved_on_spot', 'resolved on the spot'), ('escalated', 'escalated'), ('returned', 'returned'), ('assigned', 'assigned'), ('claimed', 'claimed'), ('resolved', 'resolved'), ('feedback', 'feedback'), ('reopened', 'reopened'), ('commented', 'commented'), ('supervised', 'under supervision'), ('published', 'public description edited'), ('followed_up', 'followed up')], max_length=16, verbose_name='kind'),
-        ),
         migrations.CreateModel(
             name='NotificationPreference',
             fields=[
