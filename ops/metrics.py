@@ -165,6 +165,12 @@ def webhook_deliveries_failed(scrape: Scrape) -> Samples:
     return {(): WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()}
 
 
+def text_messages_failed(scrape: Scrape) -> Samples:
+    from sms.models import TextMessage
+
+    return {(): TextMessage.objects.filter(status=TextMessage.Status.FAILED).count()}
+
+
 def outbox_waiting(scrape: Scrape) -> Samples:
     from durable.models import OutboxMessage
 
@@ -226,6 +232,12 @@ DOMAIN_GAUGES = [
         "Webhook deliveries that failed for good (retries used up).",
         (),
         webhook_deliveries_failed,
+    ),
+    DomainGauge(
+        "sanbufu_text_messages_failed",
+        "Text messages the provider refused or that failed for good (retries used up).",
+        (),
+        text_messages_failed,
     ),
     DomainGauge(
         "sanbufu_outbox_messages",

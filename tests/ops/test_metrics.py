@@ -19,6 +19,7 @@ from issues.tasks import escalate_overdue_task
 from meetings.tasks import convene_meetings_task
 from ops.metrics import SWEEP_TASK
 from ops.models import TaskRun
+from sms.models import TextMessage
 
 from ..factories import CategoryFactory, bulk_issues
 
@@ -93,6 +94,8 @@ def build_data_set():
             department=office,
             ack_due_at=now + timedelta(hours=window),
         )
+    for status in ["failed", "sent", "failed", "queued"]:
+        TextMessage.objects.create(phone="13812345678", text="您反映的问题已办结。", status=status)
     integration, _ = create_integration(name="市民热线")
     subscription = WebhookSubscription.objects.create(
         integration=integration, target_url="https://hooks.example.org/", secret="s"
@@ -137,6 +140,7 @@ def test_metrics_hold_the_domain_gauges(client):
         run.finished_at.timestamp()
     )
     assert samples[("sanbufu_webhook_deliveries_failed", ())] == 2
+    assert samples[("sanbufu_text_messages_failed", ())] == 2
     assert samples[("sanbufu_outbox_messages", ())] >= 0
     convening = ("task", "meetings.tasks.convene_meetings_task")
     assert samples[("sanbufu_scheduled_task_last_failed", (("task", SWEEP_TASK),))] == 0
@@ -166,7 +170,7 @@ def test_metrics_cost_a_fixed_number_of_queries(client, django_assert_num_querie
     build_data_set()
     with query_budget.measure():
         scrape(client)
-    assert query_budget.count and query_budget.count <= 4
+    assert query_budget.count and query_budget.count <= 5
     # More of everything, the cache emptied: the same queries.
     now = timezone.now()
     water = CategoryFactory(code="roads")
