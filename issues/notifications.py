@@ -86,7 +86,8 @@ def _inbox_mails(event_ids: list[int]) -> list[Mail]:
     """The mail these events call for: to each user they concern (`INBOX`) with an address
     who has not turned mail off, one mail per batch; users told of the same events share one
     mail. A fixed number of queries, however many events and users."""
-    pairs = concerned(event_ids)
+    # The work orders' steps have mails of their own (_work_order_mails).
+    pairs = concerned(event_ids, kinds=[k for k in INBOX if k not in WORK_ORDER_KINDS])
     if not pairs:
         return []
     emails = dict(
@@ -268,7 +269,11 @@ def _always(event: Mapping[str, Any]) -> bool:
 INBOX: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], bool]]] = {
     IssueEvent.Kind.ESCALATED: (("holder",), _always),
     IssueEvent.Kind.RETURNED: (("holder",), _always),
-    IssueEvent.Kind.ASSIGNED: (("holder",), _always),
+    IssueEvent.Kind.ASSIGNED: (("department",), _always),
+    IssueEvent.Kind.HANDED_BACK: (("holder",), _always),
+    IssueEvent.Kind.EXTENSION_REQUESTED: (("holder",), _always),
+    IssueEvent.Kind.EXTENSION_DECIDED: (("department",), _always),
+    IssueEvent.Kind.SUPERVISION_REPLIED: (("holder",), _always),
     IssueEvent.Kind.CLAIMED: (("raiser",), _always),
     IssueEvent.Kind.SUPERVISED: (("holder", "claimer"), _always),
     IssueEvent.Kind.RESOLVED: (("raiser",), _always),
@@ -277,13 +282,14 @@ INBOX: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], bool]]] = 
 }
 
 
-def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
-    """(user id, event id) for every user these events concern (two queries, however many
-    events)."""
-    events = IssueEvent.objects.filter(pk__in=event_ids, kind__in=list(INBOX)).values(
+def concerned(event_ids: list[int], *, kinds=None) -> list[tuple[int, int]]:
+    """(user id, event id) for every user these events concern (at most three queries,
+    however many events); `kinds` limits them to those kinds."""
+    events = IssueEvent.objects.filter(pk__in=event_ids, kind__in=kinds or list(INBOX)).values(
         "pk",
         "kind",
         "rating",
+        "department_id",
         "actor_id",
         "tier_to",
         "issue__division_id",
@@ -292,6 +298,7 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
     )
     pairs: set[tuple[int, int]] = set()
     by_holder: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_department: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for event in events:
         audiences, applies = INBOX[event["kind"]]
         if not applies(event):
@@ -301,6 +308,8 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
                 # The holder when the event happened (the issue may have moved on since).
                 holder = ancestor_code(event["issue__division_id"], event["tier_to"])
                 by_holder[holder].append(event)
+            elif audience == "department" and event["department_id"]:
+                by_department[event["department_id"]].append(event)
             elif audience == "raiser" and event["issue__raised_by_id"]:
                 pairs.add((event["issue__raised_by_id"], event["pk"]))
             elif audience == "claimer" and event["issue__claimed_by_id"]:
@@ -312,6 +321,11 @@ def concerned(event_ids: list[int]) -> list[tuple[int, int]]:
             user__is_active=True,
         ).values_list("division_id", "user_id"):
             pairs.update((user_id, event["pk"]) for event in by_holder[division_id])
+    if by_department:
+        for department_id, user_id in Membership.objects.filter(
+            department_id__in=by_department, user__is_active=True
+        ).values_list("department_id", "user_id"):
+            pairs.update((user_id, event["pk"]) for event in by_department[department_id])
     actors = {event["pk"]: event["actor_id"] for event in events}
     return sorted((u, e) for u, e in pairs if actors.get(e) != u)
 

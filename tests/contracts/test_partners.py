@@ -150,7 +150,8 @@ def test_resolved_with_a_partner_counts_each_issue_while_the_partners_answer_sta
     assert stats(town_office, within="330603008250")["resolved_with_partner"] == 2
     assert stats(town_office, within="330602002045")["resolved_with_partner"] == 0
     # Unsatisfied, reopened, then resolved by the village itself: no longer the partner's.
-    record_feedback(actor=village_cadre, issue=second, rating="unsatisfied")
+    # The reporter's answer, recorded by the town office (回访): the raiser never rates.
+    record_feedback(actor=town_office, issue=second, rating="unsatisfied")
     assert stats(town_office)["resolved_with_partner"] == 1
     resolve_issue(actor=village_cadre, issue=second, resolution="村里自行协调")
     assert stats(town_office)["resolved_with_partner"] == 1

@@ -64,12 +64,13 @@ def test_a_requests_id_appears_in_the_log_lines_of_the_tasks_it_queued(json_work
     generated = answer["X-Request-ID"]
     assert generated and generated != sent
     assert set(OutboxMessage.objects.values_list("request_id", flat=True)) == {generated}
-    # The drain runs here (beat's worker would do the same), publishing to the worker's queue.
-    assert drain_outbox_task.apply().get() == 2
+    # The drain runs here (beat's worker would do the same), publishing to the worker's queue:
+    # the event's four tasks (webhooks, mail, inbox, text messages).
+    assert drain_outbox_task.apply().get() == 4
 
     def drained_tasks_logged():
         assert json_worker.proc.poll() is None, "the worker exited"
-        return len(task_lines(json_worker, generated)) == 2
+        return len(task_lines(json_worker, generated)) == 4
 
     assert workers.wait_for(drained_tasks_logged, timeout=30)
 
