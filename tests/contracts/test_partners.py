@@ -4,6 +4,7 @@ community, and every timeline and the statistics show it; an issue may become a 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from common.errors import NotFound, TransitionError
@@ -12,6 +13,7 @@ from contracts.models import Contract, Kind, Need, PartnerResolution
 from contracts.selectors import stats
 from issues.models import IssueEvent
 from issues.services import escalate_issue
+from issues.tracking import resident_link
 
 from ..factories import IssueFactory
 from .builders import contract_at, map_category, project_for, resource_for, unit
@@ -58,6 +60,10 @@ def test_resolving_through_a_resource_shows_on_the_timeline_and_the_public_feed(
     client.logout()
     public = client.get(f"/open311/v2/requests/{issue.pk}.json").json()[0]
     assert "柯桥区中医医院" in public["status_notes"]
+    # And so does the resident's own page, behind the link of the resolution's message.
+    resident = client.get(resident_link(issue.pk).split(settings.SITE_URL.rstrip("/"))[1])
+    assert resident.status_code == 200
+    assert "柯桥区中医医院" in resident.content.decode()
     assert "社区义诊" in public["status_notes"]
 
 
