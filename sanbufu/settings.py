@@ -340,6 +340,9 @@ CONTENT_SECURITY_POLICY = {
 # server: the web process, the worker and beat exchange messages through files under var/.
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# Without Redis: kombu's filesystem transport. The host is named so that kombu does not warn
+# on every connection that it assumed one.
+ZERO_SETUP_BROKER_URL = "filesystem://localhost//"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message taken by a worker that dies before acknowledging it (acks_late) goes back to
@@ -356,8 +359,7 @@ else:
     _control_dir = VAR_DIR / "celery" / "control"
     for _d in (_queue_dir, _processed_dir, _control_dir):
         _d.mkdir(parents=True, exist_ok=True)
-    # The host is named so that kombu does not warn on every connection that it assumed one.
-    CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_URL = ZERO_SETUP_BROKER_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
