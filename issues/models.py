@@ -25,6 +25,8 @@ from dispatch.models import (
 )
 from dispatch.services import jurisdiction
 
+from .lookups import like_pattern
+
 
 class Category(models.Model):
     """A kind of problem; editable data, with optional per-tier deadlines in working days."""
@@ -122,8 +124,6 @@ class IssueQuerySet(models.QuerySet):
         Every arm is a condition on the issue table itself (the places are looked up first),
         so that on PostgreSQL one bitmap over the trigram index (issues 0007), the primary key
         and the origin's index answers it, rather than a scan."""
-        from .lookups import like_pattern
-
         issues = self
         for word in text.split()[:5]:
             pattern = like_pattern(word)
