@@ -63,6 +63,23 @@ class IssueFilterForm(PageForm):
             del self.fields["posting"]
 
 
+class BoardFilterForm(PageForm):
+    """The claim board's filters: a county (a city leader's board spans several), a category,
+    overdue only."""
+
+    county = forms.ChoiceField(label=_("County"), required=False)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, counties: Iterable = (), categories: Iterable = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        counties = list(counties)
+        self.fields["county"].choices = [("", _("any"))] + [(c.code, c.name) for c in counties]
+        if len(counties) < 2:
+            del self.fields["county"]
+        self.fields["category"].choices = [("", _("any"))] + [(c.pk, str(c)) for c in categories]
+
+
 class ActionForm(PageForm):
     """An action on one issue. `version`, sent by the issue page and the board, turns acting
     on a page grown stale into a conflict; the admin's actions on many issues leave it out."""

@@ -173,6 +173,27 @@ class IssueQuerySet(models.QuerySet):
             )
         )
 
+    def with_history(self, steps: int = 3) -> IssueQuerySet:
+        """With why each issue came up and what was last decided on it: `escalation_reason`
+        and `escalation_note` of its latest escalation, and `recent_events`, its latest
+        `steps` timeline steps newest first (one prefetch with a window function, whatever the
+        number of issues): the claim board's and the meeting agenda's context."""
+        latest = IssueEvent.objects.filter(
+            issue=models.OuterRef("pk"), kind=IssueEvent.Kind.ESCALATED
+        ).order_by("-at", "-id")
+        return self.annotate(
+            escalation_reason=models.Subquery(latest.values("reason")[:1]),
+            escalation_note=models.Subquery(latest.values("note")[:1]),
+        ).prefetch_related(
+            models.Prefetch(
+                "events",
+                queryset=IssueEvent.objects.select_related("actor__cadre", "department").order_by(
+                    "-at", "-id"
+                )[:steps],
+                to_attr="recent_events",
+            )
+        )
+
     def supervised(self) -> IssueQuerySet:
         """Unresolved issues with a supervision order at their current tier."""
         return self.unresolved().filter(supervision__isnull=False)

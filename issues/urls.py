@@ -13,6 +13,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     # County and city leaders: the claim board.
     path("board/", views.board, name="board"),
+    path("board/history/", views.board_history, name="board_history"),
     # What concerns me: my inbox of notifications.
     path("inbox/", views.inbox, name="inbox"),
 ]

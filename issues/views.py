@@ -8,7 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,17 +28,19 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError
 from common.forms import add_service_errors, safe_next
 from common.phones import tel_uri
-from dispatch.models import Department, Posting, Tier
+from dispatch.models import Department, Division, Posting, Tier
 from dispatch.services import jurisdiction
 
 from .forms import (
     PAGE_ACTIONS,
     AssignForm,
+    BoardFilterForm,
     IssueFilterForm,
     NotificationPreferenceForm,
     ResolveForm,
 )
 from .models import (
+    Category,
     EscalationReason,
     FollowUpOutcome,
     Issue,
@@ -52,6 +63,40 @@ REASON_LABELS = {
     "approved": _("approved"),
     "rejected": _("rejected"),
 }
+
+
+def reason_label(kind: str, reason: str):
+    """How a timeline step's reason code reads: escalations carry a reason code, ratings
+    their source, follow-up calls their outcome, extension requests their days; returns carry
+    the office's own words."""
+    if kind == IssueEvent.Kind.EXTENSION_REQUESTED:
+        return _("%(days)s working days") % {"days": reason}
+    return next(
+        (
+            codes(reason).label
+            for codes in (EscalationReason, RatingSource, FollowUpOutcome)
+            if reason in codes.values
+        ),
+        REASON_LABELS.get(reason, reason),
+    )
+
+
+def label_reasons(events) -> None:
+    for event in events:
+        event.reason_label = reason_label(event.kind, event.reason)
+
+
+def add_history(issues, now) -> None:
+    """Label what `Issue.objects.with_history()` brought: the escalation reason, the latest
+    steps' reasons, and the whole days the issue has waited at its tier."""
+    for issue in issues:
+        issue.escalation_label = (
+            reason_label(IssueEvent.Kind.ESCALATED, issue.escalation_reason)
+            if issue.escalation_reason
+            else ""
+        )
+        label_reasons(issue.recent_events)
+        issue.days_waiting = max((now - issue.arrived_at).days, 0)
 
 
 def _load(request, pk: int) -> Issue:
@@ -121,20 +166,7 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
     events = list(
         issue.events.select_related("actor__cadre", "department").prefetch_related("co_departments")
     )
-    for event in events:
-        # Escalations carry a reason code, ratings their source, follow-up calls their
-        # outcome, extension requests their days; returns carry the office's own words.
-        if event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
-            event.reason_label = _("%(days)s working days") % {"days": event.reason}
-        else:
-            event.reason_label = next(
-                (
-                    codes(event.reason).label
-                    for codes in (EscalationReason, RatingSource, FollowUpOutcome)
-                    if event.reason in codes.values
-                ),
-                REASON_LABELS.get(event.reason, event.reason),
-            )
+    label_reasons(events)
     phone = reporter_phone(request.user, issue, held)
     return render(
         request,
@@ -230,6 +262,33 @@ def queue(request):
 
 # The claim board ----------------------------------------------------------------------------
 
+# How many of an issue's latest steps the board shows under it.
+BOARD_STEPS = 3
+HISTORY_PAGE_SIZE = 25
+
+
+def _board_filters(request) -> BoardFilterForm:
+    """The board's filters: the counties the user sees (a city leader's several), and the
+    categories in their order."""
+    j = jurisdiction(request.user)
+    counties = Division.objects.filter(j.q("code"), tier=Tier.COUNTY).order_by("code")
+    form = BoardFilterForm(
+        request.GET or None, counties=counties, categories=Category.objects.all()
+    )
+    form.is_valid()
+    return form
+
+
+def _filtered(issues, filters: BoardFilterForm, now):
+    data = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    if data.get("county"):
+        issues = issues.within(data["county"])
+    if data.get("category"):
+        issues = issues.filter(category_id=data["category"])
+    if data.get("overdue"):
+        issues = issues.overdue(now)
+    return issues
+
 
 @login_required
 def board(request):
@@ -238,10 +297,12 @@ def board(request):
     buttons post to `issue_action` and come back here."""
     user = request.user
     now = timezone.now()
-    held = Issue.objects.actionable_by(user)
+    filters = _board_filters(request)
+    held = _filtered(Issue.objects.actionable_by(user), filters, now)
     claimable = list(
         held.claimable()
         .for_list()
+        .with_history(BOARD_STEPS)
         .annotate(
             late=Case(
                 When(due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -249,6 +310,7 @@ def board(request):
         )
         .order_by("late", "arrived_at", "pk")[:200]
     )
+    add_history(claimable, now)
     for issue in claimable:
         issue.can_claim = "claim" in allowed_actions(user, issue)
     taken = list(
@@ -304,11 +366,48 @@ def board(request):
         request,
         "board/board.html",
         {
+            "filters": filters,
             "claimable": claimable,
             "taken": taken,
             "mine": mine,
             "supervised": supervised,
             "now": now,
+        },
+    )
+
+
+@login_required
+def board_history(request):
+    """What the leader claimed and what they resolved, newest claim first: each issue once,
+    with when the leader claimed it, when they resolved it, and where it is now."""
+    user = request.user
+    steps = IssueEvent.objects.filter(
+        actor=user, kind__in=[IssueEvent.Kind.CLAIMED, IssueEvent.Kind.RESOLVED]
+    )
+    by_me = IssueEvent.objects.filter(issue=OuterRef("pk"), actor=user).order_by("-at", "-id")
+    issues = (
+        Issue.objects.visible_to(user)
+        .filter(pk__in=steps.values("issue_id"))
+        .annotate(
+            claimed_at=Subquery(by_me.filter(kind=IssueEvent.Kind.CLAIMED).values("at")[:1]),
+            resolved_by_me_at=Subquery(
+                by_me.filter(kind=IssueEvent.Kind.RESOLVED).values("at")[:1]
+            ),
+        )
+        .for_list()
+        .order_by(F("claimed_at").desc(nulls_last=True), "-pk")
+    )
+    counts = steps.values("kind").annotate(n=Count("issue_id", distinct=True))
+    totals = {row["kind"]: row["n"] for row in counts}
+    page = Paginator(issues, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "board/history.html",
+        {
+            "page": page,
+            "query": "",
+            "claimed": totals.get(IssueEvent.Kind.CLAIMED, 0),
+            "resolved": totals.get(IssueEvent.Kind.RESOLVED, 0),
         },
     )
 
