@@ -83,7 +83,8 @@ class WebhookSubscription(models.Model):
     def wants(self, kind: str) -> bool:
         if self.event_kinds:
             return kind in self.event_kinds
-        return kind != IssueEvent.Kind.COMMENTED
+        # The offices' own words stay with the offices unless a subscription asks for them.
+        return kind not in (IssueEvent.Kind.COMMENTED, IssueEvent.Kind.DECISION_CORRECTED)
 
 
 class WebhookDelivery(models.Model):

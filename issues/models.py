@@ -651,6 +651,11 @@ class IssueEvent(models.Model):
         EXTENSION_DECIDED = "extension_decided", _("extension decided")
         SUPERVISION_REPLIED = "supervision_replied", _("supervision answered")
         FOLLOWED_UP = "followed_up", _("followed up")
+        # The town's meeting corrected the record of its decision on the issue.
+        DECISION_CORRECTED = (
+            "decision_corrected",
+            pgettext_lazy("timeline step", "meeting decision corrected"),
+        )
 
     issue = models.ForeignKey(
         Issue,
@@ -707,7 +712,12 @@ class IssueEvent(models.Model):
     def is_public(self) -> bool:
         """Whether the public timeline shows this step (never with its note: notes are the
         offices' own words; the public reads fixed phrases, see integrations.open311)."""
-        return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED, self.Kind.FOLLOWED_UP)
+        return self.kind not in (
+            self.Kind.COMMENTED,
+            self.Kind.PUBLISHED,
+            self.Kind.FOLLOWED_UP,
+            self.Kind.DECISION_CORRECTED,
+        )
 
 
 # Where a rating came from (IssueEvent.reason of a feedback event; a follow-up call's event

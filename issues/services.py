@@ -861,6 +861,23 @@ def comment_issue(
     return issue
 
 
+def record_decision_correction(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    note: str,
+    now: datetime | None = None,
+) -> IssueEvent:
+    """Put on the timeline that the town's meeting corrected the record of its decision on
+    the issue (meetings.services.correct_decision calls it, having checked the meeting and
+    the actor's office). Anyone who sees the issue may comment; this changes no state."""
+    note = _required(note, "note", _("Say what the decision now reads."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(issue, actor, "comment", None)
+        return _record(locked, IssueEvent.Kind.DECISION_CORRECTED, actor, at=now, note=note)
+
+
 def set_public_description(
     *,
     actor: Actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.forms import PageForm
 from issues.forms import CHOOSE
@@ -12,6 +13,7 @@ from issues.models import EscalationReason
 from issues.services import MANUAL_ESCALATION_REASONS
 
 from .models import AgendaItem
+from .services import ATTENDEE_NAMES_MAX_LENGTH
 
 
 class DecideForm(PageForm):
@@ -71,3 +73,36 @@ class DecideForm(PageForm):
 
 class CloseMeetingForm(PageForm):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class AttendanceForm(PageForm):
+    """Who chaired and who attended: the town's people chosen, others written by name."""
+
+    host = forms.TypedChoiceField(
+        label=pgettext_lazy("meeting", "Host"), coerce=int, required=False
+    )
+    attendees = forms.TypedMultipleChoiceField(
+        label=_("Attendees"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    attendee_names = forms.CharField(
+        label=_("Other attendees"),
+        required=False,
+        max_length=ATTENDEE_NAMES_MAX_LENGTH,
+        help_text=_("Names of those without an account, one a line or separated by 、"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(person.pk, label) for person, label in people]
+        self.fields["host"].choices = [CHOOSE, *choices]
+        self.fields["attendees"].choices = choices
+
+
+class CorrectDecisionForm(PageForm):
+    note = forms.CharField(
+        label=_("The decision now reads"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(
+        label=_("Why it is corrected"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -49,6 +49,27 @@ class Meeting(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who chaired (主持) and who attended (参会): users of the system, and in
+    # `attendee_names` the others (a county leader sitting in, a village secretary), one a
+    # line. Recorded while the meeting is open; the minutes print them.
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("meeting", "host"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        # Nothing looks meetings up by their host: no index to build on a filled table.
+        db_index=False,
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attendees"),
+        related_name="attended_meetings",
+        blank=True,
+    )
+    # db_default: the column is added with a default the database fills, without a rewrite.
+    attendee_names = models.TextField(_("other attendees"), blank=True, default="", db_default="")
 
     objects = MeetingQuerySet.as_manager()
 
@@ -115,3 +136,34 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return str(self.issue)
+
+
+class DecisionCorrection(models.Model):
+    """A correction of an agenda item's recorded decision, made while the meeting was open:
+    what the record said, what it says now, and why. The decision's transition stands (a
+    different action is taken on the issue itself); the issue's timeline has a step for it."""
+
+    item = models.ForeignKey(
+        AgendaItem,
+        verbose_name=_("agenda item"),
+        on_delete=models.CASCADE,
+        related_name="corrections",
+    )
+    before = models.TextField(_("recorded before"), blank=True)
+    after = models.TextField(_("recorded now"))
+    reason = models.TextField(_("reason for the correction"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    corrected_at = models.DateTimeField(_("corrected at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("decision correction")
+        verbose_name_plural = _("decision corrections")
+        ordering = ["item", "corrected_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.corrected_at:%Y-%m-%d %H:%M}"

@@ -5,19 +5,29 @@ through issues.services, so the issue's timeline records it like any other.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import NotFound, NotPermitted, TransitionError
 from common.weeks import current_week, parse_week
-from dispatch.models import PREFIX_LENGTH, Department, Division, Membership, Tier
+from dispatch.models import (
+    PREFIX_LENGTH,
+    Department,
+    Division,
+    Membership,
+    Posting,
+    Tier,
+    code_prefix,
+)
 from dispatch.services import jurisdiction
 from issues import rules
 from issues.models import Issue
@@ -26,11 +36,12 @@ from issues.services import (
     assign_issue,
     comment_issue,
     escalate_issue,
+    record_decision_correction,
     resolve_issue,
     return_issue,
 )
 
-from .models import AgendaItem, Meeting
+from .models import AgendaItem, DecisionCorrection, Meeting
 
 if TYPE_CHECKING:
     from dispatch.actors import Actor
@@ -346,3 +357,152 @@ def close_meeting(*, actor: Actor, meeting, minutes: str, now: datetime | None =
         meeting.closed_by = actor
         meeting.save(update_fields=["status", "minutes", "closed_at", "closed_by"])
     return meeting
+
+
+# At most this many characters of other attendees' names (a long list is pasted, not typed).
+ATTENDEE_NAMES_MAX_LENGTH = 2000
+NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
+
+
+def meeting_people(town_code: str) -> QuerySet:
+    """Who may be recorded as the host or an attendee of a town's meeting: the town's office
+    members, leaders and department members, and the cadres posted in its villages. Anyone
+    else is written by name."""
+    users = get_user_model().objects
+    members = Membership.objects.filter(division_id=town_code).values("user_id")
+    cadres = Posting.objects.active().filter(
+        division__code__startswith=code_prefix(town_code, Tier.TOWN)
+    )
+    return (
+        users.filter(Q(pk__in=members) | Q(pk__in=cadres.values("cadre__user_id")))
+        .filter(is_active=True)
+        .select_related("cadre")
+        .order_by("username")
+    )
+
+
+def _open_meeting_of_office(actor: Actor, meeting, message: str) -> Meeting:
+    """Lock `meeting` and check that it is open and the actor one of its town's office."""
+    pk = meeting.pk if isinstance(meeting, Meeting) else meeting
+    try:
+        # Locking the meeting serialises this with closing it.
+        locked = Meeting.objects.select_for_update().get(pk=pk)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such meeting.")) from None
+    _office_of_town(actor, locked.town_id)
+    if locked.status == Meeting.Status.CLOSED:
+        raise TransitionError(message)
+    return locked
+
+
+def record_attendance(
+    *,
+    actor: Actor,
+    meeting,
+    host=None,
+    attendees=(),
+    attendee_names: str = "",
+) -> Meeting:
+    """Record who chaired the open meeting and who attended: the host and attendees among
+    `meeting_people` of the town (users or their ids), others by name, one a line. Replaces
+    what was recorded before. Office members of the town (NotFound outside its jurisdiction,
+    NotPermitted otherwise); TransitionError once the meeting is closed; ValidationError for
+    someone who is not among the town's people or names over the limit, writing nothing."""
+    # One name a line, whether typed a line each or separated by commas (、，,).
+    names = "\n".join(
+        name.strip() for name in NAME_SEPARATORS.split(attendee_names or "") if name.strip()
+    )
+    errors: dict[str, list[str]] = {}
+    if len(names) > ATTENDEE_NAMES_MAX_LENGTH:
+        errors["attendee_names"] = [
+            _("At most %(max)d characters.") % {"max": ATTENDEE_NAMES_MAX_LENGTH}
+        ]
+    with transaction.atomic():
+        meeting = _open_meeting_of_office(
+            actor, meeting, _("The meeting is closed: its attendance can no longer change.")
+        )
+        people = meeting_people(meeting.town_id)
+        host_id = getattr(host, "pk", host) or None
+        ids = {getattr(a, "pk", a) for a in attendees or ()}
+        known = set(
+            people.filter(pk__in=ids | ({host_id} if host_id else set())).values_list(
+                "pk", flat=True
+            )
+        )
+        if host_id and host_id not in known:
+            errors["host"] = [_("Choose someone of the town, or write the name below.")]
+        if ids - known:
+            errors["attendees"] = [_("Choose people of the town, or write the names below.")]
+        if errors:
+            raise ValidationError(errors)
+        meeting.host_id = host_id
+        meeting.attendee_names = names
+        meeting.save(update_fields=["host", "attendee_names"])
+        meeting.attendees.set(ids)
+    return meeting
+
+
+def correct_decision(
+    *,
+    actor: Actor,
+    item,
+    note: str,
+    reason: str,
+    now: datetime | None = None,
+) -> DecisionCorrection:
+    """Correct the record of a decided agenda item while its meeting is open: what the
+    decision reads (`note`) and why it changed (`reason`). The decision's transition stands:
+    a different action on the issue is taken on the issue itself. The correction is kept
+    beside the item and written on the issue's timeline, in one transaction.
+
+    Office members of the town (NotFound outside its jurisdiction, NotPermitted otherwise).
+    TransitionError when the meeting is closed or the item not decided yet; ValidationError
+    for an empty note or reason, or a note that changes nothing."""
+    note = (note or "").strip()
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not note:
+        errors["note"] = [_("Write what the decision now reads.")]
+    if not reason:
+        errors["reason"] = [_("Say why the decision is corrected.")]
+    now = now or timezone.now()
+    pk = item.pk if isinstance(item, AgendaItem) else item
+    with transaction.atomic():
+        meeting_id = AgendaItem.objects.filter(pk=pk).values_list("meeting_id", flat=True).first()
+        if meeting_id is None:
+            raise NotFound(_("No such agenda item."))
+        _open_meeting_of_office(
+            actor,
+            meeting_id,
+            _("The meeting is closed: its decisions can no longer be corrected."),
+        )
+        item = AgendaItem.objects.select_for_update().get(pk=pk)
+        if not item.decision:
+            raise TransitionError(_("This item has not been decided yet."))
+        if note and note == item.note:
+            errors["note"] = [_("The decision already reads so.")]
+        if errors:
+            raise ValidationError(errors)
+        correction = DecisionCorrection.objects.create(
+            item=item,
+            before=item.note,
+            after=note,
+            reason=reason,
+            corrected_by=actor,
+            corrected_at=now,
+        )
+        record_decision_correction(
+            actor=actor,
+            issue=item.issue_id,
+            note=_("%(decision)s: %(note)s (was: %(before)s). Reason: %(reason)s")
+            % {
+                "decision": item.get_decision_display(),
+                "note": note,
+                "before": item.note or "—",
+                "reason": reason,
+            },
+            now=now,
+        )
+        item.note = note
+        item.save(update_fields=["note"])
+    return correction

@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -18,26 +20,47 @@ from common.tables import Table, attachment
 from common.weeks import current_week, week_label
 from dispatch.models import Department
 from dispatch.services import display_name, jurisdiction
+from issues.models import Issue
+from issues.views import add_history
 
 from . import services
-from .forms import CloseMeetingForm, DecideForm
-from .models import AgendaItem, Meeting
+from .forms import AttendanceForm, CloseMeetingForm, CorrectDecisionForm, DecideForm
+from .models import AgendaItem, DecisionCorrection, Meeting
+
+# How many of an issue's latest steps the agenda shows under it.
+AGENDA_STEPS = 3
 
 
 def _visible_meetings(user):
-    return Meeting.objects.visible_to(user).select_related("town", "closed_by")
+    return Meeting.objects.visible_to(user).select_related("town", "closed_by", "host__cadre")
 
 
-def _meeting_items(meeting: Meeting):
-    return list(
-        meeting.items.select_related(
-            "issue__division",
-            "issue__category",
-            "issue__department",
-            "department",
-            "decided_by__cadre",
-        ).order_by("-new", "issue__raised_at", "issue_id")
+def _meeting_items(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda with each issue's escalation reason and latest steps, and each decision's
+    corrections: five queries whatever the length of the agenda."""
+    items = list(
+        meeting.items.select_related("department", "decided_by__cadre")
+        .prefetch_related(
+            Prefetch(
+                "issue",
+                queryset=Issue.objects.select_related(
+                    "division", "category", "department"
+                ).with_history(AGENDA_STEPS),
+            ),
+            Prefetch(
+                "corrections",
+                queryset=DecisionCorrection.objects.select_related("corrected_by__cadre"),
+            ),
+        )
+        .order_by("-new", "issue__raised_at", "issue_id")
     )
+    add_history([item.issue for item in items], timezone.now())
+    return items
+
+
+def _attendance(meeting: Meeting) -> list:
+    """The meeting's attendees (users) by name, in one query."""
+    return [display_name(u) for u in meeting.attendees.select_related("cadre").order_by("pk")]
 
 
 @login_required
@@ -74,7 +97,22 @@ def meeting_convene(request):
     return redirect("meetings:detail", pk=meeting.pk)
 
 
-def _render_meeting(request, meeting: Meeting, *, bound=None, close_form=None, status=200):
+def _people(meeting: Meeting) -> list:
+    return [(u, display_name(u)) for u in services.meeting_people(meeting.town_id)]
+
+
+def _render_meeting(
+    request,
+    meeting: Meeting,
+    *,
+    bound=None,
+    close_form=None,
+    attendance_form=None,
+    correction=None,
+    status=200,
+):
+    """The meeting page. `bound` is (item pk, its decision form with errors), `correction`
+    (item pk, its correction form with errors)."""
     items = _meeting_items(meeting)
     j = jurisdiction(request.user)
     can_decide = j.is_office_of(meeting.town_id) and meeting.status == Meeting.Status.OPEN
@@ -85,6 +123,22 @@ def _render_meeting(request, meeting: Meeting, *, bound=None, close_form=None, s
                 item.form = bound[1]
             else:
                 item.form = DecideForm(prefix=f"item{item.pk}", departments=departments)
+        elif can_decide:
+            if correction is not None and correction[0] == item.pk:
+                item.correct_form = correction[1]
+            else:
+                item.correct_form = CorrectDecisionForm(
+                    prefix=f"fix{item.pk}", initial={"note": item.note}
+                )
+    if can_decide and attendance_form is None:
+        attendance_form = AttendanceForm(
+            people=_people(meeting),
+            initial={
+                "host": meeting.host_id,
+                "attendees": [u.pk for u in meeting.attendees.all()],
+                "attendee_names": meeting.attendee_names,
+            },
+        )
     return render(
         request,
         "meetings/detail.html",
@@ -93,10 +147,53 @@ def _render_meeting(request, meeting: Meeting, *, bound=None, close_form=None, s
             "items": items,
             "can_decide": can_decide,
             "close_form": close_form or (CloseMeetingForm() if can_decide else None),
+            "attendance_form": attendance_form if can_decide else None,
+            "attendees": _attendance(meeting),
             "decided": sum(1 for i in items if i.decision),
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def meeting_attendance(request, pk: int):
+    meeting = get_object_or_404(_visible_meetings(request.user), pk=pk)
+    form = AttendanceForm(request.POST, people=_people(meeting))
+    if form.is_valid():
+        try:
+            services.record_attendance(actor=request.user, meeting=meeting, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return _render_meeting(request, meeting, status=http_status(exc))
+        else:
+            messages.success(request, gettext("The attendance is recorded."))
+            return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#attendance")
+    return _render_meeting(request, meeting, attendance_form=form, status=400)
+
+
+@login_required
+@require_POST
+def meeting_correct(request, pk: int, item_pk: int):
+    """Correct a decision's record while the meeting is open; after it closed, a message
+    says it can no longer be corrected and nothing changes."""
+    meeting = get_object_or_404(_visible_meetings(request.user), pk=pk)
+    item = get_object_or_404(AgendaItem.objects.filter(meeting=meeting), pk=item_pk)
+    form = CorrectDecisionForm(request.POST, prefix=f"fix{item.pk}")
+    if form.is_valid():
+        try:
+            services.correct_decision(actor=request.user, item=item, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return _render_meeting(request, meeting, status=http_status(exc))
+        else:
+            messages.success(request, gettext("Corrected: %(title)s") % {"title": item.issue.title})
+            return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#item-{item.pk}")
+    return _render_meeting(request, meeting, correction=(item.pk, form), status=400)
 
 
 @login_required
@@ -158,7 +255,11 @@ def meeting_close(request, pk: int):
 def meeting_print(request, pk: int):
     meeting = get_object_or_404(_visible_meetings(request.user), pk=pk)
     items = _meeting_items(meeting)
-    return render(request, "meetings/print.html", {"meeting": meeting, "items": items})
+    return render(
+        request,
+        "meetings/print.html",
+        {"meeting": meeting, "items": items, "attendees": _attendance(meeting)},
+    )
 
 
 @login_required
@@ -180,14 +281,17 @@ def meeting_xlsx(request, pk: int):
             gettext("Department"),
             gettext("Note"),
             gettext("Decided by"),
+            gettext("Escalated because"),
+            gettext("Corrections"),
         ],
         title=week_label(meeting.week),
         heading=gettext("%(town)s analysis meeting, %(week)s")
         % {"town": meeting.town.name, "week": week_label(meeting.week)},
-        widths=[5, 9, 6, 36, 12, 16, 10, 12, 18, 18, 18, 36, 12],
-        wrap=(3,),
+        widths=[5, 9, 6, 36, 12, 16, 10, 12, 18, 18, 18, 36, 12, 18, 40],
+        wrap=(3, 11, 14),
     )
-    for n, item in enumerate(_meeting_items(meeting), start=1):
+    items = _meeting_items(meeting)
+    for n, item in enumerate(items, start=1):
         issue = item.issue
         table.rows.append(
             [
@@ -204,6 +308,28 @@ def meeting_xlsx(request, pk: int):
                 item.department.name if item.department else "",
                 item.note,
                 display_name(item.decided_by),
+                issue.escalation_label,
+                "\n".join(
+                    gettext("%(at)s %(by)s: %(after)s (was: %(before)s). Reason: %(reason)s")
+                    % {
+                        "at": timezone.localtime(fix.corrected_at).strftime("%Y-%m-%d %H:%M"),
+                        "by": display_name(fix.corrected_by),
+                        "after": fix.after,
+                        "before": fix.before or "—",
+                        "reason": fix.reason,
+                    }
+                    for fix in item.corrections.all()
+                ),
             ]
         )
+    # The minutes below the agenda: who chaired, who attended, what was recorded.
+    names = [*_attendance(meeting), *meeting.attendee_names.splitlines()]
+    table.rows += [
+        [],
+        [gettext("Minutes")],
+        ["", gettext("Chaired by"), display_name(meeting.host) if meeting.host else ""],
+        ["", gettext("Attendees"), "、".join(names)],
+        ["", gettext("Minutes"), meeting.minutes],
+        ["", gettext("Closed at"), meeting.closed_at or ""],
+    ]
     return attachment(table, f"{table.heading}.xlsx")
