@@ -18,12 +18,23 @@ from dispatch.api import CodeFilter
 from issues.api import ERRORS, TRANSITION_ERRORS
 
 from . import services
-from .models import AgendaItem, Meeting
+from .models import AgendaItem, DecisionCorrection, Meeting
+from .services import ATTENDEE_NAMES_MAX_LENGTH
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    corrected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DecisionCorrection
+        fields = ["id", "before", "after", "reason", "corrected_by", "corrected_at"]
+        read_only_fields = fields
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
     issue_title = serializers.CharField(source="issue.title", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    corrections = CorrectionSerializer(many=True, read_only=True)
 
     class Meta:
         model = AgendaItem
@@ -38,6 +49,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "note",
             "decided_by",
             "decided_at",
+            "corrections",
         ]
         read_only_fields = fields
 
@@ -45,6 +57,8 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 class MeetingSerializer(serializers.ModelSerializer):
     items = AgendaItemSerializer(many=True, read_only=True)
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    host = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attendees = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
     class Meta:
         model = Meeting
@@ -59,6 +73,9 @@ class MeetingSerializer(serializers.ModelSerializer):
             "convened_at",
             "closed_at",
             "closed_by",
+            "host",
+            "attendees",
+            "attendee_names",
         ]
         read_only_fields = fields
 
@@ -73,6 +90,21 @@ class DecideSerializer(serializers.Serializer):
 
 class CloseSerializer(serializers.Serializer):
     minutes = serializers.CharField()
+
+
+class CorrectSerializer(serializers.Serializer):
+    note = serializers.CharField()
+    reason = serializers.CharField(max_length=500)
+
+
+class AttendanceSerializer(serializers.Serializer):
+    host = serializers.IntegerField(required=False, allow_null=True, default=None)
+    attendees = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list
+    )
+    attendee_names = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=ATTENDEE_NAMES_MAX_LENGTH
+    )
 
 
 def validate_week(value: str) -> None:
@@ -102,13 +134,20 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = MeetingFilter
 
     def get_queryset(self):
-        items = AgendaItem.objects.select_related("issue", "decided_by").order_by(
-            "-new", "issue_id"
+        items = (
+            AgendaItem.objects.select_related("issue", "decided_by")
+            .prefetch_related(
+                Prefetch(
+                    "corrections",
+                    queryset=DecisionCorrection.objects.select_related("corrected_by"),
+                )
+            )
+            .order_by("-new", "issue_id")
         )
         return (
             Meeting.objects.visible_to(self.request.user)
-            .select_related("closed_by")
-            .prefetch_related(Prefetch("items", queryset=items))
+            .select_related("closed_by", "host")
+            .prefetch_related(Prefetch("items", queryset=items), "attendees")
             .order_by("-week", "town_id")
         )
 
@@ -143,4 +182,41 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
         services.close_meeting(
             actor=request.user, meeting=meeting, minutes=data.validated_data["minutes"]
         )
+        return Response(MeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)
+
+    @extend_schema(
+        request=CorrectSerializer,
+        responses={200: AgendaItemSerializer, **TRANSITION_ERRORS},
+        description="Correct the record of a decided item while the meeting is open (the "
+        "correction goes on the issue's timeline); 409 when the meeting is closed or the item "
+        "not decided.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[0-9]+)/correct")
+    def correct(self, request, pk=None, item_id=None):
+        meeting = self.get_object()
+        item = meeting.items.filter(pk=item_id).first()
+        if item is None:
+            raise exceptions.NotFound(_("No such agenda item."))
+        data = CorrectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.correct_decision(actor=request.user, item=item, **data.validated_data)
+        item = (
+            AgendaItem.objects.select_related("issue", "decided_by")
+            .prefetch_related("corrections__corrected_by")
+            .get(pk=item.pk)
+        )
+        return Response(AgendaItemSerializer(item).data)
+
+    @extend_schema(
+        request=AttendanceSerializer,
+        responses={200: MeetingSerializer, **TRANSITION_ERRORS},
+        description="Record the host and attendees (user ids of the town's people) and other "
+        "attendees by name, replacing what was recorded; 409 when the meeting is closed.",
+    )
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        meeting = self.get_object()
+        data = AttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.record_attendance(actor=request.user, meeting=meeting, **data.validated_data)
         return Response(MeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)

@@ -187,7 +187,7 @@ def test_board_shows_why_each_issue_came_up(client, county_leader, village_cadre
 def test_board_speaks_chinese_by_default(client, county_leader, at_county):
     client.force_login(county_leader)
     page = client.get("/board/").content.decode()
-    assert "上报原因" in page and "涉及多个部门" in page
+    assert "上报原因：涉及多个部门" in page
     assert "Escalated because" not in page
 
 

@@ -122,3 +122,50 @@ def test_close_records_minutes_and_closing_twice_is_a_409(meeting, town_office):
 
 def test_unauthenticated_is_401(meeting):
     assert APIClient().get("/api/v1/meetings/").status_code == 401
+
+
+def test_attendance_and_a_correction_through_the_api(meeting, town_office, village_cadre):
+    client = api(town_office)
+    response = client.post(
+        f"/api/v1/meetings/{meeting.pk}/attendance/",
+        {"host": town_office.pk, "attendees": [village_cadre.pk], "attendee_names": "李科长"},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["host"], body["attendees"], body["attendee_names"]) == (
+        "town_office",
+        ["village_cadre"],
+        "李科长",
+    )
+    item = meeting.items.first()
+    client.post(decide_url(meeting, item), {"decision": "carry_over", "note": "再议"})
+    response = client.post(
+        f"/api/v1/meetings/{meeting.pk}/items/{item.pk}/correct/",
+        {"note": "下周再议", "reason": "补记"},
+    )
+    assert response.status_code == 200
+    [fix] = response.json()["corrections"]
+    assert (fix["before"], fix["after"], fix["reason"]) == ("再议", "下周再议", "补记")
+
+
+def test_after_close_a_correction_through_the_api_is_a_409(meeting, town_office):
+    client = api(town_office)
+    item = meeting.items.first()
+    client.post(decide_url(meeting, item), {"decision": "carry_over", "note": "再议"})
+    close_meeting(actor=town_office, meeting=meeting, minutes="议定")
+    response = client.post(
+        f"/api/v1/meetings/{meeting.pk}/items/{item.pk}/correct/",
+        {"note": "下周再议", "reason": "补记"},
+    )
+    assert response.status_code == 409
+    response = client.post(f"/api/v1/meetings/{meeting.pk}/attendance/", {}, format="json")
+    assert response.status_code == 409
+
+
+def test_an_outsider_in_the_attendance_is_a_400(meeting, town_office, outsider):
+    response = api(town_office).post(
+        f"/api/v1/meetings/{meeting.pk}/attendance/", {"host": outsider.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "host" in response.json()
