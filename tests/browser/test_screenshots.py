@@ -51,6 +51,7 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("town-office", "admin-issue", "/admin/issues/issue/{at_town}/change/", 200),
     ("town-office", "followups", "/followups/", 200),
     ("town-office", "inbox", "/inbox/", 200),
+    ("town-office", "forbidden", "/admin/auth/user/", 403),
     ("county-office", "home", "/", 200),
     ("county-office", "issue-list", "/issues/?scope=all", 200),
     ("county-office", "dashboard", "/admin/", 200),
@@ -64,6 +65,7 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("county-leader", "board-history", "/board/history/", 200),
     ("county-leader", "issue-detail", "/issues/{claimed}/", 200),
     ("county-leader", "dashboard", "/admin/", 200),
+    ("city-leader", "dashboard", "/admin/", 200),
     ("city-leader", "home", "/", 200),
     ("city-leader", "board", "/board/", 200),
     ("city-leader", "board-history", "/board/history/", 200),
@@ -84,6 +86,8 @@ ENGLISH = re.compile(
     r"Log (?:in|out)|Please|Choose|Nothing|Deadline|Village|Town|County|City)\b"
 )
 
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
 
 @dataclass
 class Visit:
@@ -94,6 +98,7 @@ class Visit:
     scroll_width: int
     inner_width: int
     english: list[str]
+    chinese: bool
 
 
 @pytest.fixture
@@ -224,6 +229,7 @@ def test_every_page_of_every_persona(
                     seen["scroll"],
                     seen["inner"],
                     sorted(set(ENGLISH.findall(seen["text"]))) if language != "en" else [],
+                    bool(HAN.search(seen["text"])),
                 )
             )
         context.close()
@@ -236,8 +242,10 @@ def test_every_page_of_every_persona(
             problems.append(f"{where}: status {v.status}")
         if not v.lang.lower().startswith(language.split("-")[0]):
             problems.append(f"{where}: lang {v.lang!r}")
-        if width <= 390 and v.scroll_width > v.inner_width + 1:
+        if v.scroll_width > v.inner_width + 1:
             problems.append(f"{where}: {v.scroll_width} px wide in a {v.inner_width} px window")
+        if language != "en" and not v.chinese:
+            problems.append(f"{where}: no Chinese on a Chinese page")
         if v.english:
             problems.append(f"{where}: English on a Chinese page: {', '.join(v.english)}")
     assert problems == []
