@@ -326,8 +326,10 @@ def board(request):
         .unresolved()
         .for_list()
         .with_work_order()
+        .with_history(BOARD_STEPS)
         .order_by("due_at", "pk")
     )
+    add_history(mine, now)
     # Supervised work (督办) the user oversees or holds, red (late or repeated) first.
     supervised = list(
         Issue.objects.visible_to(user)

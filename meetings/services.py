@@ -476,6 +476,8 @@ def correct_decision(
             meeting_id,
             _("The meeting is closed: its decisions can no longer be corrected."),
         )
+        # (The system has no office: None was refused above; this tells the type checker.)
+        assert actor is not None
         item = AgendaItem.objects.select_for_update().get(pk=pk)
         if not item.decision:
             raise TransitionError(_("This item has not been decided yet."))
