@@ -100,6 +100,7 @@ def replay(events) -> dict:
             IssueEvent.Kind.REOPENED,
             IssueEvent.Kind.COMMENTED,
             IssueEvent.Kind.PUBLISHED,
+            IssueEvent.Kind.DECISION_CORRECTED,
         ):
             assert state["status"] != "resolved", f"{kind} on a resolved issue"
         if kind in (IssueEvent.Kind.FEEDBACK, IssueEvent.Kind.REOPENED):

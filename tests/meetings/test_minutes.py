@@ -344,3 +344,13 @@ def test_a_cadre_of_the_town_can_be_an_attendee(meeting, town_office, shaoxing):
     PostingFactory(cadre=cadre, division=shaoxing.xiejiawu)
     record_attendance(actor=town_office, meeting=meeting, attendees=[cadre.user])
     assert list(meeting.attendees.all()) == [cadre.user]
+
+
+def test_a_resolution_decided_at_the_meeting_can_be_corrected(meeting, held, town_office):
+    item = meeting.items.get(issue=held[1])
+    decide_agenda_item(actor=town_office, item=item, decision="resolve", resolution="已抽水")
+    correct_decision(actor=town_office, item=item, note="已抽水并疏通排水沟", reason="补充")
+    item.refresh_from_db()
+    assert item.note == "已抽水并疏通排水沟"
+    assert item.issue.status == "resolved"
+    assert item.issue.events.last().kind == IssueEvent.Kind.DECISION_CORRECTED
