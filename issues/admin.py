@@ -14,21 +14,34 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
+from common.forms import add_service_errors
 from common.pagination import IdsFirstPaginator
 from common.tables import attachment
-from dispatch.models import Department, Division, tier_of_code
-from dispatch.services import jurisdiction
+from dispatch.models import Department, Division, Tier, tier_of_code
+from dispatch.services import display_name, jurisdiction
 
 from .forms import PAGE_ACTIONS
-from .models import Category, Extension, Issue, IssueEvent, SupervisionOrder
+from .models import (
+    Category,
+    EscalationReason,
+    Extension,
+    FollowUpOutcome,
+    Issue,
+    IssueEvent,
+    RatingSource,
+    SupervisionOrder,
+)
+from .rules import allowed_actions, check, reporter_phone
 from .tables import issue_table
 
 
@@ -212,6 +225,70 @@ def acting_departments(user):
 # Issues -------------------------------------------------------------------------------------
 
 
+def local_time(value) -> str:
+    """A moment as the offices read it: Asia/Shanghai (the site's zone), to the minute."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def reason_label(event: IssueEvent) -> str:
+    """The words for an event's reason code (escalation reasons, rating sources, call
+    outcomes, extension days); a return's reason is the office's own words."""
+    from .views import REASON_LABELS
+
+    if event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
+        return gettext("%(days)s working days") % {"days": event.reason}
+    for codes in (EscalationReason, RatingSource, FollowUpOutcome):
+        if event.reason in codes.values:
+            return str(codes(event.reason).label)
+    return str(REASON_LABELS.get(event.reason, event.reason))
+
+
+class HeldFilter(admin.SimpleListFilter):
+    """本单位承办: the issues the user's office (or leadership) holds now, the ones its bulk
+    actions may act on. On by default for office members and leaders; a superuser, and any
+    search, starts from everything visible."""
+
+    title = _("held by")
+    parameter_name = "held"
+    HELD = "yes"
+    ALL = "all"
+
+    def __init__(self, request, params, model, model_admin):
+        self.default = self.default_for(request)
+        super().__init__(request, params, model, model_admin)
+
+    @classmethod
+    def default_for(cls, request) -> str:
+        everything = jurisdiction(request.user).is_superuser or request.GET.get("q")
+        return cls.ALL if everything else cls.HELD
+
+    @classmethod
+    def shows_held_only(cls, request) -> bool:
+        """Whether the list shows only what the user's unit holds (a superuser holds all)."""
+        if jurisdiction(request.user).is_superuser:
+            return True
+        return (request.GET.get(cls.parameter_name) or cls.default_for(request)) == cls.HELD
+
+    def lookups(self, request, model_admin):
+        return [(self.HELD, _("held by my unit")), (self.ALL, _("all I can see"))]
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == self.HELD:
+            return queryset.actionable_by(request.user)
+        return queryset
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows written only by the services: shown, never added, changed or deleted here.
     Subclasses set `fields` and `related` (what to load with each row)."""
@@ -234,22 +311,33 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class IssueEventInline(ReadOnlyInline):
-    """The timeline, oldest first; append-only."""
+    """The timeline, oldest first; append-only. People by name, codes by their words, times
+    in Asia/Shanghai."""
 
     model = IssueEvent
-    related = ("actor", "department")
-    fields = [
-        "at",
-        "kind",
-        "tier_from",
-        "tier_to",
-        "actor",
-        "reason",
-        "note",
-        "department",
-        "rating",
-    ]
+    related = ("actor__cadre", "department")
+    fields = ["when", "kind", "tiers", "who", "why", "note", "department", "rating"]
     ordering = ["at", "id"]
+    verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("at"))
+    def when(self, event):
+        return local_time(event.at)
+
+    @admin.display(description=_("tier"))
+    def tiers(self, event):
+        if event.tier_from and event.tier_to and event.tier_from != event.tier_to:
+            return f"{Tier(event.tier_from).label} → {Tier(event.tier_to).label}"
+        tier = event.tier_to or event.tier_from
+        return Tier(tier).label if tier else "—"
+
+    @admin.display(description=_("by"))
+    def who(self, event):
+        return display_name(event.actor) or gettext("the system")
+
+    @admin.display(description=_("reason"))
+    def why(self, event):
+        return reason_label(event) or "—"
 
 
 class ExtensionInline(ReadOnlyInline):
@@ -257,20 +345,44 @@ class ExtensionInline(ReadOnlyInline):
 
     model = Extension
     fk_name = "issue"
-    related = ("department", "requested_by", "decided_by")
+    related = ("department", "requested_by__cadre", "decided_by__cadre")
     fields = [
-        "requested_at",
+        "requested",
         "tier",
         "department",
-        "requested_by",
+        "requester",
         "days",
         "reason",
         "approved",
-        "decided_by",
-        "decided_at",
-        "due_before",
-        "due_after",
+        "decider",
+        "decided",
+        "due_before_local",
+        "due_after_local",
     ]
+
+    @admin.display(description=_("requested at"))
+    def requested(self, obj):
+        return local_time(obj.requested_at)
+
+    @admin.display(description=_("requested by"))
+    def requester(self, obj):
+        return display_name(obj.requested_by)
+
+    @admin.display(description=_("decided by"))
+    def decider(self, obj):
+        return display_name(obj.decided_by) or "—"
+
+    @admin.display(description=_("decided at"))
+    def decided(self, obj):
+        return local_time(obj.decided_at)
+
+    @admin.display(description=_("due before"))
+    def due_before_local(self, obj):
+        return local_time(obj.due_before)
+
+    @admin.display(description=_("due after"))
+    def due_after_local(self, obj):
+        return local_time(obj.due_after)
 
 
 class SupervisionOrderInline(ReadOnlyInline):
@@ -278,39 +390,67 @@ class SupervisionOrderInline(ReadOnlyInline):
 
     model = SupervisionOrder
     fk_name = "issue"
-    related = ("department", "holder", "issued_by", "replied_by")
+    related = ("department", "holder", "issued_by__cadre", "replied_by__cadre")
     fields = [
-        "issued_at",
+        "issued",
         "sequence",
         "holder",
         "department",
-        "issued_by",
+        "issuer",
         "note",
-        "reply_by",
-        "replied_at",
-        "replied_by",
+        "reply_by_local",
+        "replied",
+        "replier",
         "reply",
     ]
+
+    @admin.display(description=_("issued at"))
+    def issued(self, obj):
+        return local_time(obj.issued_at)
+
+    @admin.display(description=_("issued by"))
+    def issuer(self, obj):
+        return display_name(obj.issued_by)
+
+    @admin.display(description=_("reply by"))
+    def reply_by_local(self, obj):
+        return local_time(obj.reply_by)
+
+    @admin.display(description=_("replied at"))
+    def replied(self, obj):
+        return local_time(obj.replied_at)
+
+    @admin.display(description=_("replied by"))
+    def replier(self, obj):
+        return display_name(obj.replied_by) or "—"
+
+
+# What the issue page offers as buttons, in the order of issues.rules.ACTIONS (the cadre's
+# and department's own steps stay on their pages).
+ADMIN_ACTIONS = [
+    name
+    for name in PAGE_ACTIONS
+    if name not in ("acknowledge", "hand_back", "progress", "supervision_reply")
+]
 
 
 @admin.register(Issue)
 class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
+    # Chosen to fit a 1366 px screen beside the filters (tests/browser): the title carries
+    # the category, the state joins tier and status, the handler is the department or the
+    # leader who claimed it.
     list_display = [
         "id",
-        "title",
-        "category",
+        "title_cell",
         "division",
-        "grid",
         "holder",
-        "tier",
-        "status",
+        "state",
         "deadline",
-        "department",
-        "claimed_by",
-        "raised_on",
+        "handler",
     ]
-    list_display_links = ["id", "title"]
+    list_display_links = ["id", "title_cell"]
     list_filter = [
+        HeldFilter,
         "tier",
         "status",
         "category",
@@ -343,8 +483,10 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         "decide_extension_action",
         "export_xlsx",
     ]
+    # What an office reads: people by name, codes by their labels, times in Asia/Shanghai;
+    # the bookkeeping (version, peak tier, hand-back list) stays out.
     fieldsets = [
-        (None, {"fields": ["title", "description", "category"]}),
+        (None, {"fields": ["number", "title", "description", "category"]}),
         (
             _("Where and who"),
             {
@@ -352,12 +494,11 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
                     "division",
                     "enterprise",
                     "grid",
-                    "posting",
                     "reporter_name",
-                    "reporter_phone",
-                    "raised_by",
+                    "reporter",
+                    "raiser",
                     "raised_on",
-                    "raised_at",
+                    "recorded",
                 ]
             },
         ),
@@ -367,33 +508,33 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
                 "fields": [
                     "tier",
                     "holder",
-                    "peak_tier",
                     "status",
+                    "arrived",
+                    "due",
                     "department",
-                    "acknowledged_at",
-                    "ack_due_at",
-                    "handed_back_from",
-                    "arbitrated",
-                    "claimed_by",
-                    "arrived_at",
-                    "due_at",
-                    "extension_count",
+                    "acknowledged",
+                    "ack_due",
+                    "claimer",
                     "escalation_count",
-                    "returned_from",
-                    "supervised_at",
+                    "extension_count",
+                    "returned",
+                    "supervised",
                     "resolution",
-                    "resolved_at",
+                    "resolved",
                     "resolved_tier",
                     "resolved_on_spot",
                     "rating",
-                    "version",
                 ]
             },
         ),
     ]
 
     def get_queryset(self, request):
-        return Issue.objects.visible_to(request.user).for_list()
+        return (
+            Issue.objects.visible_to(request.user)
+            .for_list()
+            .select_related("claimed_by__cadre", "raised_by__cadre")
+        )
 
     @property
     def media(self):
@@ -404,15 +545,167 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
 
+    # The list's cells ---------------------------------------------------------------------
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_cell(self, obj: Issue):
+        return format_html(
+            '<span class="issue-title">{}</span> <small class="quiet">{}</small>',
+            obj.title,
+            obj.category,
+        )
+
+    @admin.display(description=_("state"), ordering="tier")
+    def state(self, obj: Issue):
+        return f"{obj.get_tier_display()} · {obj.get_status_display()}"
+
+    @admin.display(description=_("handled by"))
+    def handler(self, obj: Issue):
+        if obj.claimed_by_id is not None:
+            return display_name(obj.claimed_by)
+        return obj.department.name if obj.department_id is not None else "—"
+
     @admin.display(description=_("deadline"), ordering="due_at")
     def deadline(self, obj: Issue):
         colours = {"green": "#5b9a45", "amber": "#d08c00", "red": "#ba2121"}
+        words = {"green": _("in time"), "amber": _("due soon"), "red": _("overdue")}
         state = obj.deadline_state()
+        if obj.is_resolved:
+            return format_html('<span class="quiet">{}</span>', gettext("resolved"))
         return format_html(
             '<span style="color:{}" title="{}">●</span> {}',
             colours[state],
-            state,
+            words[state],
             timezone.localtime(obj.due_at).strftime("%Y-%m-%d"),
+        )
+
+    # The change page's fields -------------------------------------------------------------
+
+    @admin.display(description=_("number"))
+    def number(self, obj: Issue):
+        return f"#{obj.pk}"
+
+    @admin.display(description=_("reporter's phone"))
+    def reporter(self, obj: Issue):
+        # Masked for whoever only oversees it, as on the issue page (get_object below).
+        return getattr(obj, "phone_shown", "") or "—"
+
+    @admin.display(description=_("raised by"))
+    def raiser(self, obj: Issue):
+        return display_name(obj.raised_by) or "—"
+
+    @admin.display(description=_("recorded at"))
+    def recorded(self, obj: Issue):
+        return local_time(obj.raised_at)
+
+    @admin.display(description=_("arrived at this tier"))
+    def arrived(self, obj: Issue):
+        return local_time(obj.arrived_at)
+
+    @admin.display(description=_("due"))
+    def due(self, obj: Issue):
+        return self.deadline(obj) if not obj.is_resolved else local_time(obj.due_at)
+
+    @admin.display(description=_("acknowledged by the lead department at"))
+    def acknowledged(self, obj: Issue):
+        return local_time(obj.acknowledged_at)
+
+    @admin.display(description=_("to be acknowledged by"))
+    def ack_due(self, obj: Issue):
+        return local_time(obj.ack_due_at)
+
+    @admin.display(description=_("claimed by"))
+    def claimer(self, obj: Issue):
+        return display_name(obj.claimed_by) or "—"
+
+    @admin.display(description=_("returned from tiers"))
+    def returned(self, obj: Issue):
+        return "、".join(str(Tier(t).label) for t in obj.returned_from) or "—"
+
+    @admin.display(description=_("under supervision since"))
+    def supervised(self, obj: Issue):
+        return local_time(obj.supervised_at)
+
+    @admin.display(description=_("resolved at"))
+    def resolved(self, obj: Issue):
+        return local_time(obj.resolved_at)
+
+    def get_object(self, request, object_id, from_field=None):
+        issue = super().get_object(request, object_id, from_field)
+        issue.phone_shown = reporter_phone(request.user, issue)
+        return issue
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        issue = self.get_object(request, object_id)
+        buttons = [
+            {"title": PAGE_ACTIONS[name].title, "url": self._act_url(issue.pk, name)}
+            for name in allowed_actions(request.user, issue)
+            if name in ADMIN_ACTIONS and self.has_act_permission(request)
+        ]
+        extra_context = {**(extra_context or {}), "issue_actions": buttons}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # One issue's actions: a small view per action with the action's form ------------------
+
+    def get_urls(self):
+        act = self.admin_site.admin_view(self.act_view)
+        return [
+            path("<path:object_id>/act/<str:action>/", act, name="issues_issue_act"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def _act_url(pk: int, action: str) -> str:
+        return reverse("admin:issues_issue_act", args=[pk, action])
+
+    def act_view(self, request, object_id, action):
+        """Take `action` on one issue with its form (GET shows it, POST applies it through
+        the service). A refusal by the rules is a message on the issue page saying why."""
+        issue = self.get_object(request, object_id)  # 404 outside the jurisdiction
+        if action not in ADMIN_ACTIONS:
+            raise Http404(gettext("No such action."))
+        page = reverse("admin:issues_issue_change", args=[issue.pk])
+        if not self.has_act_permission(request):
+            self.message_user(
+                request, gettext("You may not do this to this issue."), messages.ERROR
+            )
+            return HttpResponseRedirect(page)
+        try:
+            check(request.user, issue, action)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(page)
+        page_action = PAGE_ACTIONS[action]
+        data = request.POST if request.method == "POST" else None
+        form = page_action.form(data, issue=issue)
+        if form.is_valid():
+            try:
+                page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(page)
+            else:
+                self.message_user(request, page_action.done, messages.SUCCESS)
+                if not self.get_queryset(request).filter(pk=issue.pk).exists():
+                    return redirect("admin:issues_issue_changelist")
+                return HttpResponseRedirect(page)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": page_action.title,
+            "submit": page_action.submit,
+            "opts": self.model._meta,
+            "original": issue,
+            "issue": issue,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/issues/issue/act_form.html",
+            context,
+            status=400 if form.is_bound else 200,
         )
 
     # Issues are raised, changed and kept only through the services: no add, no raw save,
@@ -429,14 +722,63 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def has_act_permission(self, request):
         return request.user.has_perm("issues.change_issue")
 
+    def get_actions(self, request):
+        # Transitions in bulk are offered on the list of what the unit holds; on the list of
+        # everything visible only the export is.
+        actions = super().get_actions(request)
+        if HeldFilter.shows_held_only(request):
+            return actions
+        return {name: a for name, a in actions.items() if name == "export_xlsx"}
+
     def save_model(self, request, obj, form, change):  # pragma: no cover - never reached
         raise PermissionError("issues change only through issues.services")
 
-    # Actions: the issue page's form of the transition, then its service for each selected
-    # issue in one transaction. One refusal rolls back the whole batch and is shown as a message.
+    # Bulk actions: only on issues the user's unit holds (本单位承办); a selection with
+    # others is refused whole, naming them and why. Then the transition's form, and its
+    # service for each selected issue in one transaction: one refusal rolls back the batch.
+
+    def _not_held(self, request, queryset) -> list[str]:
+        """Why each selected issue the user's unit does not hold is left alone. The selection
+        is read from the form, not only `queryset`: the list's default filter (held by my
+        unit) would otherwise drop the others without a word."""
+        selected = {i.pk for i in queryset}
+        if request.POST.get("select_across", "0") == "0":
+            selected |= {
+                int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
+            }
+        issues = self.get_queryset(request).filter(pk__in=selected).order_by("pk")
+        held = set(
+            Issue.objects.actionable_by(request.user)
+            .filter(pk__in=selected)
+            .values_list("pk", flat=True)
+        )
+        return [
+            gettext("#%(pk)s %(title)s: held by %(holder)s (%(tier)s), not by your unit.")
+            % {
+                "pk": issue.pk,
+                "title": issue.title,
+                "holder": issue.holder.name,
+                "tier": issue.get_tier_display(),
+            }
+            for issue in issues
+            if issue.pk not in held
+        ]
 
     def _transition(self, request, queryset, action: str, done: str, **form_kwargs):
         page_action = PAGE_ACTIONS[action]
+        not_held = self._not_held(request, queryset)
+        if not_held:
+            for line in not_held:
+                self.message_user(request, line, messages.ERROR)
+            self.message_user(
+                request,
+                gettext(
+                    "Bulk actions act only on issues your unit holds (filter: held by my "
+                    "unit). Nothing was changed."
+                ),
+                messages.WARNING,
+            )
+            return None
         data = request.POST if request.POST.get("apply") else None
         form = page_action.form(data, **form_kwargs)
         if form.is_valid():
