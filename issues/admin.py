@@ -8,12 +8,14 @@ nothing, and the actions call the transition services through a confirmation for
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,7 +29,7 @@ from common.errors import DomainError
 from common.forms import add_service_errors
 from common.pagination import IdsFirstPaginator
 from common.tables import attachment
-from dispatch.models import Department, Division, Tier, tier_of_code
+from dispatch.models import Department, Division, Grid, Tier, tier_of_code
 from dispatch.services import display_name, jurisdiction
 
 from .forms import PAGE_ACTIONS
@@ -42,6 +44,7 @@ from .models import (
     SupervisionOrder,
 )
 from .rules import allowed_actions, check, reporter_phone
+from .selectors import IN_GRID
 from .tables import issue_table
 
 
@@ -207,6 +210,150 @@ class AcknowledgedFilter(admin.SimpleListFilter):
         if self.value() == "late":
             return queryset.unacknowledged().filter(ack_due_at__lt=timezone.now())
         return queryset
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = _("resolved")
+    parameter_name = "resolved"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status=Issue.Status.RESOLVED)
+        if self.value() == "no":
+            return queryset.unresolved()
+        return queryset
+
+
+class LinkOnlyFilter(admin.SimpleListFilter):
+    """A filter the dashboard's links set (found since a date, rated, followed up, of a
+    grid), shown as a choice only while it is set, so the sidebar stays short. A value that
+    makes no sense selects nothing rather than failing."""
+
+    def has_output(self) -> bool:
+        return self.value() is not None
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, self.describe(value))] if value else []
+
+    def describe(self, value: str) -> str:
+        return value
+
+
+class FoundFromFilter(LinkOnlyFilter):
+    title = _("found since")
+    parameter_name = "found_from"
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            since = datetime.date.fromisoformat(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(raised_on__gte=since)
+
+
+class RatedFilter(LinkOnlyFilter):
+    title = _("rated")
+    parameter_name = "rated"
+
+    def describe(self, value):
+        return gettext("Yes")
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(rating="") if self.value() else queryset
+
+
+class FollowedUpFilter(LinkOnlyFilter):
+    title = _("followed up")
+    parameter_name = "followed_up"
+
+    def describe(self, value):
+        return gettext("Yes")
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        calls = IssueEvent.objects.filter(issue=OuterRef("pk"), kind=IssueEvent.Kind.FOLLOWED_UP)
+        return queryset.filter(Exists(calls))
+
+
+class GridFilter(LinkOnlyFilter):
+    title = _("grid")
+    parameter_name = "grid"
+
+    def describe(self, value):
+        if not value.isdigit():
+            return value
+        grids = Grid.objects.filter(jurisdiction(self.request.user).q("division__code"))
+        grid = grids.filter(pk=value).select_related("division").first()
+        return f"{grid.division.name} · {grid.name}" if grid else value
+
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        super().__init__(request, params, model, model_admin)
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        return queryset.filter(grid_id=self.value())
+
+
+class FoundToFilter(LinkOnlyFilter):
+    title = _("found until")
+    parameter_name = "found_to"
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            until = datetime.date.fromisoformat(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(raised_on__lte=until)
+
+
+class ResolvedWeekFilter(LinkOnlyFilter):
+    """Issues resolved in the week (Asia/Shanghai) starting on the Monday given."""
+
+    title = _("resolved in the week of")
+    parameter_name = "resolved_week"
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            monday = datetime.date.fromisoformat(self.value())
+        except ValueError:
+            return queryset.none()
+        start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time()))
+        end = timezone.make_aware(
+            datetime.datetime.combine(monday + datetime.timedelta(weeks=1), datetime.time())
+        )
+        return queryset.filter(
+            status=Issue.Status.RESOLVED, resolved_at__gte=start, resolved_at__lt=end
+        )
+
+
+class InGridFilter(LinkOnlyFilter):
+    """Resolved within the grid (小事不出网格), as the grid ranking counts it."""
+
+    title = _("resolved within the grid")
+    parameter_name = "in_grid"
+
+    def describe(self, value):
+        return gettext("Yes")
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(Q(status=Issue.Status.RESOLVED) & IN_GRID)
 
 
 def error_text(exc: Exception) -> str:
@@ -453,8 +600,16 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         HeldFilter,
         "tier",
         "status",
+        ResolvedFilter,
         "category",
         OverdueFilter,
+        FoundFromFilter,
+        FoundToFilter,
+        ResolvedWeekFilter,
+        RatedFilter,
+        InGridFilter,
+        FollowedUpFilter,
+        GridFilter,
         VillageFilter,
         DepartmentFilter,
         AcknowledgedFilter,
