@@ -395,7 +395,7 @@ class HeldFilter(admin.SimpleListFilter):
     actions may act on. On by default for office members and leaders; a superuser, and any
     search, starts from everything visible."""
 
-    title = _("held by")
+    title = _("holding unit")
     parameter_name = "held"
     HELD = "yes"
     ALL = "all"
@@ -587,7 +587,7 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     # the category, the state joins tier and status, the handler is the department or the
     # leader who claimed it.
     list_display = [
-        "id",
+        "number",
         "title_cell",
         "division",
         "holder",
@@ -595,7 +595,7 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         "deadline",
         "handler",
     ]
-    list_display_links = ["id", "title_cell"]
+    list_display_links = ["number", "title_cell"]
     list_filter = [
         HeldFilter,
         "tier",
@@ -736,7 +736,7 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
 
     # The change page's fields -------------------------------------------------------------
 
-    @admin.display(description=_("number"))
+    @admin.display(description=_("number"), ordering="id")
     def number(self, obj: Issue):
         return f"#{obj.pk}"
 
