@@ -243,3 +243,13 @@ def test_changelist_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(CHANGELIST)
     assert len(response.context["cl"].result_list) == 16
+
+
+def test_the_list_with_counts_shown_and_link_only_filters_set(office_client, ours):
+    response = office_client.get(
+        CHANGELIST, {"_facets": "True", "found_from": "2000-01-01", "rated": "yes", "grid": "x"}
+    )
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0  # no grid "x"
+    response = office_client.get(CHANGELIST, {"_facets": "True", "found_from": "junk"})
+    assert response.status_code == 200 and response.context["cl"].result_count == 0
