@@ -15,6 +15,7 @@ from django.utils import timezone
 from issues import services
 from issues.models import Issue
 
+from ..contracts.builders import contract_at, project_for, resource_for
 from ..factories import GridFactory
 from .offices import category, county_department, town_department
 
@@ -62,6 +63,10 @@ def territory(superuser, county_leader, county_office, shaoxing):
     s.resolve_issue(
         actor=superuser, issue=up(raise_("府山办结", village="330602002045")), resolution="已办"
     )
+    # Co-building in 兰亭村: a signed contract with a resource and a project.
+    contract = contract_at("sign", actor=superuser, community=shaoxing.lanting_village)
+    resource_for(contract)
+    project_for(contract)
     # Found last year: outside the year's totals, still in the open work of today.
     old = raise_("去年的问题")
     Issue.objects.filter(pk=old.pk).update(
