@@ -892,15 +892,20 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     # others is refused whole, naming them and why. Then the transition's form, and its
     # service for each selected issue in one transaction: one refusal rolls back the batch.
 
+    @staticmethod
+    def _selected(request) -> set[int] | None:
+        """The ids ticked on the list; None when the action runs on every matching issue."""
+        if request.POST.get("select_across", "0") != "0":
+            return None
+        return {
+            int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
+        }
+
     def _not_held(self, request, queryset) -> list[str]:
         """Why each selected issue the user's unit does not hold is left alone. The selection
         is read from the form, not only `queryset`: the list's default filter (held by my
         unit) would otherwise drop the others without a word."""
-        selected = {i.pk for i in queryset}
-        if request.POST.get("select_across", "0") == "0":
-            selected |= {
-                int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
-            }
+        selected = {i.pk for i in queryset} | (self._selected(request) or set())
         issues = self.get_queryset(request).filter(pk__in=selected).order_by("pk")
         held = set(
             Issue.objects.actionable_by(request.user)
@@ -1008,6 +1013,11 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
 
     @admin.action(description=_("Export selected issues (Excel)"))
     def export_xlsx(self, request, queryset):
+        # An export only reads: it holds every selected issue the user sees, whether or not
+        # the list's default filter (held by my unit) shows it.
+        selected = self._selected(request)
+        if selected is not None:
+            queryset = self.get_queryset(request).filter(pk__in=selected)
         return attachment(issue_table(queryset.for_list().order_by("id")), "issues.xlsx")
 
 
