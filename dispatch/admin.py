@@ -16,7 +16,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.phones import normalize_phone
+from common.phones import MOBILE, normalize_phone
+from sms.services import queue_sms
 
 from .models import Cadre, Department, Division, Enterprise, Grid, Membership, Posting
 from .services import jurisdiction
@@ -250,20 +251,27 @@ class CadreAdmin(ScopedAdmin):
                 },
             )
         )
+        days = settings.PASSWORD_RESET_TIMEOUT // 86400
+        params = {"username": user.get_username(), "name": obj.name, "days": days, "link": link}
         self.message_user(
             request,
             gettext(
                 "The login %(username)s was created without a password. Pass this link to "
                 "%(name)s to set one (valid for %(days)s days): %(link)s"
             )
-            % {
-                "username": user.get_username(),
-                "name": obj.name,
-                "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-                "link": link,
-            },
+            % params,
             messages.INFO,
         )
+        if MOBILE.match(obj.phone):
+            # The cadre's own phone gets the link too (the provider's "notice" template).
+            what = gettext("Your sanbufu login %(username)s is ready; set your password") % params
+            queue_sms(obj.phone, f"{what}: {link}", template="notice", params=[what, link])
+            self.message_user(
+                request,
+                gettext("The link was also sent by text message to %(phone)s.")
+                % {"phone": obj.phone},
+                messages.INFO,
+            )
         return super().response_add(request, obj, post_url_continue)
 
 

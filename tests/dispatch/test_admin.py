@@ -76,6 +76,22 @@ def test_office_member_adds_a_cadre_with_a_login_and_a_set_password_link(office_
     assert user.check_password("Lanting-2026!x")
 
 
+def test_the_link_is_also_texted_to_the_cadres_mobile(office_client):
+    from sms.models import TextMessage
+
+    office_client.post(f"{CADRES}add/", cadre_form())
+    (text,) = TextMessage.objects.filter(phone="13812345678")
+    assert "/accounts/reset/" in text.text and text.template == "notice"
+
+
+def test_a_landline_gets_no_text(office_client):
+    from sms.models import TextMessage
+
+    office_client.post(f"{CADRES}add/", cadre_form(phone="0575-88881234", username="lanting"))
+    assert Cadre.objects.get(name="新任驻村指导员").phone == "0575-88881234"
+    assert not TextMessage.objects.exists()
+
+
 def test_a_named_login_is_used_and_must_be_free(office_client):
     UserFactory(username="taken")
     response = office_client.post(f"{CADRES}add/", cadre_form(username="taken"))
