@@ -253,3 +253,15 @@ def test_the_list_with_counts_shown_and_link_only_filters_set(office_client, our
     assert response.context["cl"].result_count == 0  # no grid "x"
     response = office_client.get(CHANGELIST, {"_facets": "True", "found_from": "junk"})
     assert response.status_code == 200 and response.context["cl"].result_count == 0
+
+
+def test_assign_from_the_issue_page_offers_the_holders_departments(office_client, ours):
+    dept = town_department()
+    page = office_client.get(act_url(ours, "assign")).content.decode()
+    assert dept.name in page and "请选择" in page
+    response = office_client.post(
+        act_url(ours, "assign"), {"department": dept.pk, "note": "尽快", "version": ours.version}
+    )
+    assert response.status_code == 302
+    ours.refresh_from_db()
+    assert (ours.status, ours.department) == (Issue.Status.ASSIGNED, dept)
