@@ -163,7 +163,8 @@ def dashboard_figures(user, now: datetime.datetime | None = None) -> dict:
             summary["open"],
             issue_list(found_from=year, resolved="no"),
         ),
-        ("overdue", _("overdue"), summary["overdue"], issue_list(found_from=year, overdue="yes")),
+        # Overdue is a red light of today, whenever the issue was found.
+        ("overdue", _("overdue now"), issues.overdue(now).count(), issue_list(overdue="yes")),
         ("rated", _("rated"), summary["rated"], issue_list(found_from=year, rated="yes")),
         (
             "followed-up",

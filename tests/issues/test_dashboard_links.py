@@ -67,10 +67,11 @@ def territory(superuser, county_leader, county_office, shaoxing):
     contract = contract_at("sign", actor=superuser, community=shaoxing.lanting_village)
     resource_for(contract)
     project_for(contract)
-    # Found last year: outside the year's totals, still in the open work of today.
+    # Found last year and overdue: outside the year's totals, still a red light today.
     old = raise_("去年的问题")
     Issue.objects.filter(pk=old.pk).update(
-        raised_on=timezone.localdate().replace(month=1, day=1) - datetime.timedelta(days=3)
+        raised_on=timezone.localdate().replace(month=1, day=1) - datetime.timedelta(days=3),
+        due_at=timezone.now() - datetime.timedelta(days=1),
     )
 
 
@@ -102,6 +103,8 @@ def test_the_town_sees_its_own_issues_only(client, territory, town_office):
     found = re.search(r'id="found">(\d+)<', page)
     # 兰亭街道's issues found this year: 12, not the two of 府山 nor last year's.
     assert found and int(found[1]) == 12
+    # Overdue now: this year's 超期未办 and last year's issue.
+    assert re.search(r'id="overdue">2<', page)
     assert 'id="unit-ranking"' not in page  # its villages are on the village chart
 
 
