@@ -88,9 +88,15 @@ def overlaps(boxes: list[dict]) -> list[tuple[int, int]]:
     return found
 
 
-@pytest.mark.parametrize("office", ["town_office", "county_office"])
-def test_dashboard_on_a_phone(browser, live_server, busy_town, artifacts_dir, office):
-    context, page = log_in(browser, live_server, office, PHONE)
+@pytest.mark.parametrize(
+    ("office", "locale"),
+    [("town_office", "zh-CN"), ("county_office", "zh-CN"), ("city_office", "en-US")],
+)
+def test_dashboard_on_a_phone(
+    browser, live_server, busy_town, artifacts_dir, office, locale, request
+):
+    request.getfixturevalue(office)
+    context, page = log_in(browser, live_server, office, PHONE, locale)
     assert sideways_overflow(page) == 0
     cards = [box for box in (c.bounding_box() for c in page.locator(".office .card").all()) if box]
     assert cards and not overlaps(cards)
@@ -104,5 +110,7 @@ def test_dashboard_on_a_phone(browser, live_server, busy_town, artifacts_dir, of
             .map(t => t.getBoundingClientRect().height).filter(h => h > 0))"""
     )
     assert smallest >= 9, smallest
-    page.screenshot(path=artifacts_dir / f"admin-dashboard-390-{office}.png", full_page=True)
+    page.screenshot(
+        path=artifacts_dir / f"admin-dashboard-390-{office}-{locale}.png", full_page=True
+    )
     context.close()
