@@ -30,6 +30,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # The members of their departments (the admin limits them to department roles).
             "dispatch.add_membership",
             "dispatch.delete_membership",
+            # The cadres posted in their subtree and their postings (the admin limits both,
+            # and the divisions and enterprises they may choose, to the office's subtree).
+            "dispatch.add_cadre",
+            "dispatch.change_cadre",
+            "dispatch.add_posting",
+            "dispatch.change_posting",
         }
     ),
     Membership.Role.LEADER: frozenset(

@@ -13,22 +13,50 @@ from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
+from common.forms import add_service_errors
 from common.pagination import IdsFirstPaginator
 from common.tables import attachment
-from dispatch.models import Department, Division, tier_of_code
-from dispatch.services import jurisdiction
+from dispatch.models import Department, Tier
+from dispatch.services import display_name, jurisdiction
 
+from .admin_filters import (
+    AcknowledgedFilter,
+    DepartmentFilter,
+    FollowedUpFilter,
+    FoundFromFilter,
+    FoundToFilter,
+    GridFilter,
+    HeldFilter,
+    InGridFilter,
+    OverdueFilter,
+    RatedFilter,
+    ResolvedFilter,
+    ResolvedWeekFilter,
+    SupervisedFilter,
+    VillageFilter,
+)
 from .forms import PAGE_ACTIONS
-from .models import Category, Extension, Issue, IssueEvent, SupervisionOrder
+from .models import (
+    Category,
+    EscalationReason,
+    Extension,
+    FollowUpOutcome,
+    Issue,
+    IssueEvent,
+    RatingSource,
+    SupervisionOrder,
+)
+from .rules import allowed_actions, check, reporter_phone
 from .tables import issue_table
 
 
@@ -41,159 +69,6 @@ class NotFoundOutside:
         if obj is None:
             raise Http404(gettext("No such object."))
         return obj
-
-
-# Filters ------------------------------------------------------------------------------------
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("overdue")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "yes":
-            return queryset.overdue(now)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=Issue.objects.overdue(now).values("pk"))
-        return queryset
-
-
-class AutocompleteFilter(admin.SimpleListFilter):
-    """A filter by one related object chosen through the admin's autocomplete (searched
-    within the user's jurisdiction by the related model's admin), not a sidebar listing every
-    choice: a province has 25,547 villages and thousands of departments. Subclasses set
-    `field_name` (the issue's foreign key) and `label(value, request)`."""
-
-    template = "admin/issues/autocomplete_filter.html"
-    app_label = "issues"
-    model_name = "issue"
-    field_name = ""
-
-    def has_output(self) -> bool:
-        return True
-
-    def lookups(self, request, model_admin):
-        return []
-
-    def label(self, value: str, request) -> str | None:
-        raise NotImplementedError
-
-    def choices(self, changelist):
-        keep = [
-            (name, value)
-            for name, value in changelist.get_filters_params().items()
-            if name != self.parameter_name
-        ]
-        keep = [
-            (n, v) for n, values in keep for v in (values if isinstance(values, list) else [values])
-        ]
-        value = self.value()
-        display = self.label(value, self.request) if value else None
-        # "All" as Django's own filters word it (its catalogue translates it).
-        everything = next(iter(super().choices(changelist)))["display"]
-        yield {
-            "keep": keep,
-            "value": value if display else "",
-            "display": display or "",
-            "all": everything,
-        }
-
-    def __init__(self, request, params, model, model_admin):
-        self.request = request
-        super().__init__(request, params, model, model_admin)
-
-
-class VillageFilter(AutocompleteFilter):
-    """Issues found within a division of the user's jurisdiction (a village, or every
-    village of a town or county)."""
-
-    title = _("origin")
-    parameter_name = "village"
-    field_name = "division"
-
-    def label(self, value, request):
-        found = Division.objects.visible_to(request.user).filter(code=value).first()
-        return found.name if found else None
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        if tier_of_code(self.value()) is None:
-            return queryset.none()
-        return queryset.within(self.value())
-
-
-class DepartmentFilter(AutocompleteFilter):
-    title = _("department")
-    parameter_name = "department"
-    field_name = "department"
-
-    def label(self, value, request):
-        if not value.isdigit():
-            return None
-        found = (
-            Department.objects.visible_to(request.user)
-            .select_related("division")
-            .filter(pk=value)
-            .first()
-        )
-        return f"{found.division.name} {found.name}" if found else None
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        if not self.value().isdigit():
-            return queryset.none()
-        return queryset.filter(department_id=self.value())
-
-
-class SupervisedFilter(admin.SimpleListFilter):
-    """Issues with a supervision order (督办) at their tier: open, red or answered."""
-
-    title = _("supervision")
-    parameter_name = "supervision"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("open", _("awaiting a reply")),
-            ("red", _("red: late or repeated")),
-            ("any", _("any order")),
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        supervised = queryset.supervised()
-        if value == "open":
-            return supervised.filter(supervision__replied_at__isnull=True)
-        if value == "red":
-            late = Q(supervision__replied_at__gt=F("supervision__reply_by")) | Q(
-                supervision__replied_at__isnull=True, supervision__reply_by__lt=timezone.now()
-            )
-            return supervised.filter(late | Q(supervision__sequence__gt=1))
-        return supervised
-
-
-class AcknowledgedFilter(admin.SimpleListFilter):
-    """Assignments by whether the lead department signed for them (签收) in time."""
-
-    title = _("signed for")
-    parameter_name = "signed"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("not yet")), ("late", _("not yet, past the window"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.unacknowledged()
-        if self.value() == "late":
-            return queryset.unacknowledged().filter(ack_due_at__lt=timezone.now())
-        return queryset
 
 
 def error_text(exc: Exception) -> str:
@@ -210,6 +85,24 @@ def acting_departments(user):
 
 
 # Issues -------------------------------------------------------------------------------------
+
+
+def local_time(value) -> str:
+    """A moment as the offices read it: Asia/Shanghai (the site's zone), to the minute."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def reason_label(event: IssueEvent) -> str:
+    """The words for an event's reason code (escalation reasons, rating sources, call
+    outcomes, extension days); a return's reason is the office's own words."""
+    from .views import REASON_LABELS
+
+    if event.kind == IssueEvent.Kind.EXTENSION_REQUESTED:
+        return gettext("%(days)s working days") % {"days": event.reason}
+    for codes in (EscalationReason, RatingSource, FollowUpOutcome):
+        if event.reason in codes.values:
+            return str(codes(event.reason).label)
+    return str(REASON_LABELS.get(event.reason, event.reason))
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -234,22 +127,33 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class IssueEventInline(ReadOnlyInline):
-    """The timeline, oldest first; append-only."""
+    """The timeline, oldest first; append-only. People by name, codes by their words, times
+    in Asia/Shanghai."""
 
     model = IssueEvent
-    related = ("actor", "department")
-    fields = [
-        "at",
-        "kind",
-        "tier_from",
-        "tier_to",
-        "actor",
-        "reason",
-        "note",
-        "department",
-        "rating",
-    ]
+    related = ("actor__cadre", "department")
+    fields = ["when", "kind", "tiers", "who", "why", "note", "department", "rating"]
     ordering = ["at", "id"]
+    verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("at"))
+    def when(self, event):
+        return local_time(event.at)
+
+    @admin.display(description=_("tier"))
+    def tiers(self, event):
+        if event.tier_from and event.tier_to and event.tier_from != event.tier_to:
+            return f"{Tier(event.tier_from).label} → {Tier(event.tier_to).label}"
+        tier = event.tier_to or event.tier_from
+        return Tier(tier).label if tier else "—"
+
+    @admin.display(description=_("by"))
+    def who(self, event):
+        return display_name(event.actor) or gettext("the system")
+
+    @admin.display(description=_("reason"))
+    def why(self, event):
+        return reason_label(event) or "—"
 
 
 class ExtensionInline(ReadOnlyInline):
@@ -257,20 +161,44 @@ class ExtensionInline(ReadOnlyInline):
 
     model = Extension
     fk_name = "issue"
-    related = ("department", "requested_by", "decided_by")
+    related = ("department", "requested_by__cadre", "decided_by__cadre")
     fields = [
-        "requested_at",
+        "requested",
         "tier",
         "department",
-        "requested_by",
+        "requester",
         "days",
         "reason",
         "approved",
-        "decided_by",
-        "decided_at",
-        "due_before",
-        "due_after",
+        "decider",
+        "decided",
+        "due_before_local",
+        "due_after_local",
     ]
+
+    @admin.display(description=_("requested at"))
+    def requested(self, obj):
+        return local_time(obj.requested_at)
+
+    @admin.display(description=_("requested by"))
+    def requester(self, obj):
+        return display_name(obj.requested_by)
+
+    @admin.display(description=_("decided by"))
+    def decider(self, obj):
+        return display_name(obj.decided_by) or "—"
+
+    @admin.display(description=_("decided at"))
+    def decided(self, obj):
+        return local_time(obj.decided_at)
+
+    @admin.display(description=_("due before"))
+    def due_before_local(self, obj):
+        return local_time(obj.due_before)
+
+    @admin.display(description=_("due after"))
+    def due_after_local(self, obj):
+        return local_time(obj.due_after)
 
 
 class SupervisionOrderInline(ReadOnlyInline):
@@ -278,43 +206,79 @@ class SupervisionOrderInline(ReadOnlyInline):
 
     model = SupervisionOrder
     fk_name = "issue"
-    related = ("department", "holder", "issued_by", "replied_by")
+    related = ("department", "holder", "issued_by__cadre", "replied_by__cadre")
     fields = [
-        "issued_at",
+        "issued",
         "sequence",
         "holder",
         "department",
-        "issued_by",
+        "issuer",
         "note",
-        "reply_by",
-        "replied_at",
-        "replied_by",
+        "reply_by_local",
+        "replied",
+        "replier",
         "reply",
     ]
+
+    @admin.display(description=_("issued at"))
+    def issued(self, obj):
+        return local_time(obj.issued_at)
+
+    @admin.display(description=_("issued by"))
+    def issuer(self, obj):
+        return display_name(obj.issued_by)
+
+    @admin.display(description=_("reply by"))
+    def reply_by_local(self, obj):
+        return local_time(obj.reply_by)
+
+    @admin.display(description=_("replied at"))
+    def replied(self, obj):
+        return local_time(obj.replied_at)
+
+    @admin.display(description=_("replied by"))
+    def replier(self, obj):
+        return display_name(obj.replied_by) or "—"
+
+
+# What the issue page offers as buttons, in the order of issues.rules.ACTIONS (the cadre's
+# and department's own steps stay on their pages).
+ADMIN_ACTIONS = [
+    name
+    for name in PAGE_ACTIONS
+    if name not in ("acknowledge", "hand_back", "progress", "supervision_reply")
+]
 
 
 @admin.register(Issue)
 class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
+    # Chosen to fit a 1366 px screen beside the filters (tests/browser): the title carries
+    # the category, the state joins tier and status, the handler is the department or the
+    # leader who claimed it.
     list_display = [
-        "id",
-        "title",
-        "category",
+        "number",
+        "title_cell",
         "division",
-        "grid",
         "holder",
-        "tier",
-        "status",
+        "state",
         "deadline",
-        "department",
-        "claimed_by",
-        "raised_on",
+        "handler",
     ]
-    list_display_links = ["id", "title"]
+    list_display_links = ["number", "title_cell"]
     list_filter = [
+        HeldFilter,
         "tier",
         "status",
+        ResolvedFilter,
         "category",
         OverdueFilter,
+        FoundFromFilter,
+        FoundToFilter,
+        ResolvedWeekFilter,
+        RatedFilter,
+        InGridFilter,
+        FollowedUpFilter,
+        GridFilter,
         VillageFilter,
         DepartmentFilter,
         AcknowledgedFilter,
@@ -343,8 +307,10 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
         "decide_extension_action",
         "export_xlsx",
     ]
+    # What an office reads: people by name, codes by their labels, times in Asia/Shanghai;
+    # the bookkeeping (version, peak tier, hand-back list) stays out.
     fieldsets = [
-        (None, {"fields": ["title", "description", "category"]}),
+        (None, {"fields": ["number", "title", "description", "category"]}),
         (
             _("Where and who"),
             {
@@ -352,12 +318,11 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
                     "division",
                     "enterprise",
                     "grid",
-                    "posting",
                     "reporter_name",
-                    "reporter_phone",
-                    "raised_by",
+                    "reporter",
+                    "raiser",
                     "raised_on",
-                    "raised_at",
+                    "recorded",
                 ]
             },
         ),
@@ -367,33 +332,33 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
                 "fields": [
                     "tier",
                     "holder",
-                    "peak_tier",
                     "status",
+                    "arrived",
+                    "due",
                     "department",
-                    "acknowledged_at",
-                    "ack_due_at",
-                    "handed_back_from",
-                    "arbitrated",
-                    "claimed_by",
-                    "arrived_at",
-                    "due_at",
-                    "extension_count",
+                    "acknowledged",
+                    "ack_due",
+                    "claimer",
                     "escalation_count",
-                    "returned_from",
-                    "supervised_at",
+                    "extension_count",
+                    "returned",
+                    "supervised",
                     "resolution",
-                    "resolved_at",
+                    "resolved",
                     "resolved_tier",
                     "resolved_on_spot",
                     "rating",
-                    "version",
                 ]
             },
         ),
     ]
 
     def get_queryset(self, request):
-        return Issue.objects.visible_to(request.user).for_list()
+        return (
+            Issue.objects.visible_to(request.user)
+            .for_list()
+            .select_related("claimed_by__cadre", "raised_by__cadre")
+        )
 
     @property
     def media(self):
@@ -404,15 +369,167 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
 
+    # The list's cells ---------------------------------------------------------------------
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_cell(self, obj: Issue):
+        return format_html(
+            '<span class="issue-title">{}</span> <small class="quiet">{}</small>',
+            obj.title,
+            obj.category,
+        )
+
+    @admin.display(description=_("state"), ordering="tier")
+    def state(self, obj: Issue):
+        return f"{obj.get_tier_display()} · {obj.get_status_display()}"
+
+    @admin.display(description=_("handled by"))
+    def handler(self, obj: Issue):
+        if obj.claimed_by_id is not None:
+            return display_name(obj.claimed_by)
+        return obj.department.name if obj.department_id is not None else "—"
+
     @admin.display(description=_("deadline"), ordering="due_at")
     def deadline(self, obj: Issue):
         colours = {"green": "#5b9a45", "amber": "#d08c00", "red": "#ba2121"}
+        words = {"green": _("in time"), "amber": _("due soon"), "red": _("overdue")}
         state = obj.deadline_state()
+        if obj.is_resolved:
+            return format_html('<span class="quiet">{}</span>', gettext("resolved"))
         return format_html(
             '<span style="color:{}" title="{}">●</span> {}',
             colours[state],
-            state,
+            words[state],
             timezone.localtime(obj.due_at).strftime("%Y-%m-%d"),
+        )
+
+    # The change page's fields -------------------------------------------------------------
+
+    @admin.display(description=_("number"), ordering="id")
+    def number(self, obj: Issue):
+        return f"#{obj.pk}"
+
+    @admin.display(description=_("reporter's phone"))
+    def reporter(self, obj: Issue):
+        # Masked for whoever only oversees it, as on the issue page (get_object below).
+        return getattr(obj, "phone_shown", "") or "—"
+
+    @admin.display(description=_("raised by"))
+    def raiser(self, obj: Issue):
+        return display_name(obj.raised_by) or "—"
+
+    @admin.display(description=_("recorded at"))
+    def recorded(self, obj: Issue):
+        return local_time(obj.raised_at)
+
+    @admin.display(description=_("arrived at this tier"))
+    def arrived(self, obj: Issue):
+        return local_time(obj.arrived_at)
+
+    @admin.display(description=_("due"))
+    def due(self, obj: Issue):
+        return self.deadline(obj) if not obj.is_resolved else local_time(obj.due_at)
+
+    @admin.display(description=_("acknowledged by the lead department at"))
+    def acknowledged(self, obj: Issue):
+        return local_time(obj.acknowledged_at)
+
+    @admin.display(description=_("to be acknowledged by"))
+    def ack_due(self, obj: Issue):
+        return local_time(obj.ack_due_at)
+
+    @admin.display(description=_("claimed by"))
+    def claimer(self, obj: Issue):
+        return display_name(obj.claimed_by) or "—"
+
+    @admin.display(description=_("returned from tiers"))
+    def returned(self, obj: Issue):
+        return "、".join(str(Tier(t).label) for t in obj.returned_from) or "—"
+
+    @admin.display(description=_("under supervision since"))
+    def supervised(self, obj: Issue):
+        return local_time(obj.supervised_at)
+
+    @admin.display(description=_("resolved at"))
+    def resolved(self, obj: Issue):
+        return local_time(obj.resolved_at)
+
+    def get_object(self, request, object_id, from_field=None):
+        issue = super().get_object(request, object_id, from_field)
+        issue.phone_shown = reporter_phone(request.user, issue)
+        return issue
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        issue = self.get_object(request, object_id)
+        buttons = [
+            {"title": PAGE_ACTIONS[name].title, "url": self._act_url(issue.pk, name)}
+            for name in allowed_actions(request.user, issue)
+            if name in ADMIN_ACTIONS and self.has_act_permission(request)
+        ]
+        extra_context = {**(extra_context or {}), "issue_actions": buttons}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # One issue's actions: a small view per action with the action's form ------------------
+
+    def get_urls(self):
+        act = self.admin_site.admin_view(self.act_view)
+        return [
+            path("<path:object_id>/act/<str:action>/", act, name="issues_issue_act"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def _act_url(pk: int, action: str) -> str:
+        return reverse("admin:issues_issue_act", args=[pk, action])
+
+    def act_view(self, request, object_id, action):
+        """Take `action` on one issue with its form (GET shows it, POST applies it through
+        the service). A refusal by the rules is a message on the issue page saying why."""
+        issue = self.get_object(request, object_id)  # 404 outside the jurisdiction
+        if action not in ADMIN_ACTIONS:
+            raise Http404(gettext("No such action."))
+        page = reverse("admin:issues_issue_change", args=[issue.pk])
+        if not self.has_act_permission(request):
+            self.message_user(
+                request, gettext("You may not do this to this issue."), messages.ERROR
+            )
+            return HttpResponseRedirect(page)
+        try:
+            check(request.user, issue, action)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(page)
+        page_action = PAGE_ACTIONS[action]
+        data = request.POST if request.method == "POST" else None
+        form = page_action.form(data, issue=issue)
+        if form.is_valid():
+            try:
+                page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(page)
+            else:
+                self.message_user(request, page_action.done, messages.SUCCESS)
+                if not self.get_queryset(request).filter(pk=issue.pk).exists():
+                    return redirect("admin:issues_issue_changelist")
+                return HttpResponseRedirect(page)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": page_action.title,
+            "submit": page_action.submit,
+            "opts": self.model._meta,
+            "original": issue,
+            "issue": issue,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/issues/issue/act_form.html",
+            context,
+            status=400 if form.is_bound else 200,
         )
 
     # Issues are raised, changed and kept only through the services: no add, no raw save,
@@ -429,14 +546,68 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
     def has_act_permission(self, request):
         return request.user.has_perm("issues.change_issue")
 
+    def get_actions(self, request):
+        # Transitions in bulk are offered on the list of what the unit holds; on the list of
+        # everything visible only the export is.
+        actions = super().get_actions(request)
+        if HeldFilter.shows_held_only(request):
+            return actions
+        return {name: a for name, a in actions.items() if name == "export_xlsx"}
+
     def save_model(self, request, obj, form, change):  # pragma: no cover - never reached
         raise PermissionError("issues change only through issues.services")
 
-    # Actions: the issue page's form of the transition, then its service for each selected
-    # issue in one transaction. One refusal rolls back the whole batch and is shown as a message.
+    # Bulk actions: only on issues the user's unit holds (本单位承办); a selection with
+    # others is refused whole, naming them and why. Then the transition's form, and its
+    # service for each selected issue in one transaction: one refusal rolls back the batch.
+
+    @staticmethod
+    def _selected(request) -> set[int] | None:
+        """The ids ticked on the list; None when the action runs on every matching issue."""
+        if request.POST.get("select_across", "0") != "0":
+            return None
+        return {
+            int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()
+        }
+
+    def _not_held(self, request, queryset) -> list[str]:
+        """Why each selected issue the user's unit does not hold is left alone. The selection
+        is read from the form, not only `queryset`: the list's default filter (held by my
+        unit) would otherwise drop the others without a word."""
+        selected = {i.pk for i in queryset} | (self._selected(request) or set())
+        issues = self.get_queryset(request).filter(pk__in=selected).order_by("pk")
+        held = set(
+            Issue.objects.actionable_by(request.user)
+            .filter(pk__in=selected)
+            .values_list("pk", flat=True)
+        )
+        return [
+            gettext("#%(pk)s %(title)s: held by %(holder)s (%(tier)s), not by your unit.")
+            % {
+                "pk": issue.pk,
+                "title": issue.title,
+                "holder": issue.holder.name,
+                "tier": issue.get_tier_display(),
+            }
+            for issue in issues
+            if issue.pk not in held
+        ]
 
     def _transition(self, request, queryset, action: str, done: str, **form_kwargs):
         page_action = PAGE_ACTIONS[action]
+        not_held = self._not_held(request, queryset)
+        if not_held:
+            for line in not_held:
+                self.message_user(request, line, messages.ERROR)
+            self.message_user(
+                request,
+                gettext(
+                    "Bulk actions act only on issues your unit holds (filter: held by my "
+                    "unit). Nothing was changed."
+                ),
+                messages.WARNING,
+            )
+            return None
         data = request.POST if request.POST.get("apply") else None
         form = page_action.form(data, **form_kwargs)
         if form.is_valid():
@@ -511,6 +682,11 @@ class IssueAdmin(NotFoundOutside, admin.ModelAdmin):
 
     @admin.action(description=_("Export selected issues (Excel)"))
     def export_xlsx(self, request, queryset):
+        # An export only reads: it holds every selected issue the user sees, whether or not
+        # the list's default filter (held by my unit) shows it.
+        selected = self._selected(request)
+        if selected is not None:
+            queryset = self.get_queryset(request).filter(pk__in=selected)
         return attachment(issue_table(queryset.for_list().order_by("id")), "issues.xlsx")
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import Contract
 from contracts.selectors import stats as co_building_stats
 from dispatch.backends import is_member
 from issues.dashboard import office_dashboard, work_order_panel
@@ -46,7 +48,13 @@ class SanbufuAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         dashboard = office_dashboard(request.user)
         dashboard["meetings"] = this_weeks_meetings(request.user)
-        dashboard["co_building"] = co_building_stats(request.user)
+        dashboard["co_building"] = co_building = co_building_stats(request.user)
+        # Each contract step's count with the list of those contracts.
+        contracts = reverse("admin:contracts_contract_changelist")
+        co_building["step_links"] = [
+            (label, n, f"{contracts}?step__exact={step}")
+            for step, (label, n) in zip(Contract.STEPS, co_building["step_rows"], strict=True)
+        ]
         dashboard["work_orders"] = work_order_panel(request.user)
         extra_context = {**(extra_context or {}), "dashboard": dashboard}
         return super().index(request, extra_context)
