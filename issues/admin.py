@@ -237,6 +237,7 @@ class IssueEventInline(ReadOnlyInline):
     """The timeline, oldest first; append-only."""
 
     model = IssueEvent
+    fk_name = "issue"
     related = ("actor", "department")
     fields = [
         "at",

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +34,7 @@ from .models import (
     FollowUpOutcome,
     Issue,
     IssueEvent,
+    IssueReport,
     Notification,
     NotificationPreference,
     RatingSource,
@@ -59,7 +60,9 @@ def _load(request, pk: int) -> Issue:
         Issue.objects.visible_to(request.user)
         .for_list()
         .with_work_order()
-        .select_related("claimed_by__cadre", "raised_by__cadre"),
+        .select_related("claimed_by__cadre", "raised_by__cadre")
+        # Whether others reported it too: their list is read only when there are some.
+        .annotate(has_reports=Exists(IssueReport.objects.filter(issue=OuterRef("pk")))),
         pk=pk,
     )
 
@@ -144,6 +147,11 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
             "events": events,
             "actions": actions,
             "reporter_phone": phone,
+            "further_reports": (
+                list(issue.reports.select_related("division"))
+                if getattr(issue, "has_reports", False)
+                else []
+            ),
             # A link to call only for whoever reads the number whole (who may act on it).
             "reporter_tel": tel_uri(phone) if phone and phone == issue.reporter_phone else "",
         },

@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from issues.deadlines import is_workday
-from issues.models import FollowUpOutcome, Issue, IssueEvent, IssueQuerySet
+from issues.models import FollowUpOutcome, Issue, IssueEvent, IssueQuerySet, IssueReport
 from sms.services import forget_messages
 
 
@@ -102,3 +102,5 @@ def anonymise_reporters(*, now: datetime | None = None, batch_size: int = 2000) 
             done += Issue.objects.filter(pk__in=ids).update(
                 reporter_name="", reporter_phone="", anonymised_at=now
             )
+            # The further reporters of the same problem were answered with it.
+            IssueReport.objects.filter(issue_id__in=ids).update(reporter_name="", reporter_phone="")

@@ -167,9 +167,9 @@ class RequestListView(Open311View):
                 raised_at__gte=query["start_date"], raised_at__lte=query["end_date"]
             )
             if query.get("status") == {"open"}:
-                issues = issues.exclude(status=Issue.Status.RESOLVED)
+                issues = issues.unresolved()
             elif query.get("status") == {"closed"}:
-                issues = issues.filter(status=Issue.Status.RESOLVED)
+                issues = issues.filter(status__in=[Issue.Status.RESOLVED, Issue.Status.MERGED])
         issues = issues.order_by("-raised_at", "-id")[:MAX_REQUESTS]
         return Response([service_request(i, query["extensions"]) for i in issues])
 
