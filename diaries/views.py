@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from dispatch.models import Grid, Posting, Tier
+from dispatch.models import Enterprise, Grid, Posting, Tier
 from dispatch.services import jurisdiction
 from durable import idempotency
+from fieldwork.models import Household
+from fieldwork.selectors import unvisited_households
 from issues.models import Category, Issue
 from meetings.services import this_weeks_meetings
 
@@ -28,6 +30,7 @@ HOME_ISSUES = 20
 # Where leaders claim issues (认领): the county and city tiers.
 CLAIM_TIERS = [Tier.COUNTY, Tier.CITY]
 HOME_ENTRIES = 5
+HOME_UNVISITED = 30
 DIARY_PAGE_SIZE = 20
 
 
@@ -59,7 +62,13 @@ def home(request):
     return render(
         request,
         "diaries/home.html",
-        {"postings": postings, "issues": issues, "entries": entries},
+        {
+            "postings": postings,
+            "issues": issues,
+            "entries": entries,
+            # Who has not had a visit this term (串百家门: every household visited).
+            "unvisited": unvisited_households(postings, limit=HOME_UNVISITED),
+        },
     )
 
 
@@ -81,14 +90,19 @@ def diary_new(request):
         messages.info(request, _("You have no active posting, so there is no diary to write."))
         return redirect("home")
     categories = list(Category.objects.all())
-    grids = list(
-        Grid.objects.filter(division_id__in={p.division_id for p in postings}).select_related(
-            "division"
-        )
-    )
+    villages = {p.division_id for p in postings}
+    grids = list(Grid.objects.filter(division_id__in=villages).select_related("division"))
+    # Whom a visit may name: the households of the register and the enterprises of the
+    # cadre's villages (the service checks they are the chosen posting's).
+    whom = {
+        "households": list(
+            Household.objects.filter(village_id__in=villages).select_related("village")
+        ),
+        "enterprises": list(Enterprise.objects.filter(division_id__in=villages)),
+    }
     loose_errors: list[str] = []
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST, postings=postings)
+        form = DiaryEntryForm(request.POST, postings=postings, **whom)
         formset = IssueFormSet(
             request.POST, prefix="issues", form_kwargs={"categories": categories, "grids": grids}
         )
@@ -107,6 +121,10 @@ def diary_new(request):
                         households_visited=data["households_visited"],
                         summary=data["summary"],
                         issues=formset.specs(),
+                        duties=data.get("duties") or [],
+                        households=data.get("households") or [],
+                        enterprises=data.get("enterprises") or [],
+                        mediation=data.get("mediation") or "",
                     )
                     location = reverse("diaries:detail", args=[entry.pk]) + "?saved=1"
                     if token:
@@ -134,7 +152,7 @@ def diary_new(request):
                 return redirect(location)
         status = 400
     else:
-        form = DiaryEntryForm(postings=postings)
+        form = DiaryEntryForm(postings=postings, **whom)
         formset = IssueFormSet(
             prefix="issues", form_kwargs={"categories": categories, "grids": grids}
         )

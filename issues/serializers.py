@@ -472,7 +472,9 @@ class SimilarIssueSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.IntegerField(min_value=1, help_text="The surviving issue.")
+    into = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The surviving issue."
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
 
 
