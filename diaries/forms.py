@@ -116,6 +116,12 @@ class IssueForm(PageForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # One problem, one issue: when open issues like this one exist, the page offers them; the
+    # cadre adds this report to one of them, or raises it anyway.
+    same_as = forms.IntegerField(
+        label=_("The same problem as"), required=False, min_value=1, widget=forms.RadioSelect
+    )
+    new_anyway = forms.BooleanField(label=_("It is a different problem: raise it"), required=False)
 
     def __init__(self, *args, categories, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,7 +170,27 @@ class BaseIssueFormSet(forms.BaseFormSet):
             "reporter_phone": data.get("reporter_phone", ""),
             "resolved_on_spot": bool(data.get("resolved_on_spot")),
             "resolution": data.get("resolution", ""),
+            "same_as": data.get("same_as"),
         }
+
+    def offer_similar(self, similar) -> bool:
+        """Offer, under each new issue not yet linked nor confirmed as new, the open issues
+        `similar(spec)` finds; whether any row has some (then the form is shown again)."""
+        offered = False
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            if data.get("same_as") or data.get("new_anyway"):
+                continue
+            found = similar(self._spec(form))
+            if found:
+                form.fields["same_as"].widget.choices = [
+                    (i.pk, f"#{i.pk} {i.title} ({i.raised_on:%Y-%m-%d})") for i in found
+                ]
+                form.similar = found
+                offered = True
+        return offered
 
     def specs(self) -> list[dict]:
         """The filled-in rows as the dicts the diary service takes."""

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import DomainError
 from common.phones import normalize_phone
 from dispatch.models import Enterprise, Grid, Posting
 from fieldwork.models import Household
@@ -90,7 +91,9 @@ def log_diary_entry(
 
     Only the posting's own cadre writes it, during the posting's term. Each issue dict has
     title, description, category (code or Category), grid (an id of a grid of the posting's
-    village, optional), reporter_name, reporter_phone, resolved_on_spot and resolution; issues take the posting's division and enterprise. One
+    village, optional), reporter_name, reporter_phone, resolved_on_spot and resolution, and
+    optionally same_as (an open issue's id: the report is added to it instead of raising
+    another); issues take the posting's division and enterprise. One
     invalid issue rejects the whole entry: ValidationError with the errors of each issue
     under `issues` as a list aligned with the input.
 
@@ -182,6 +185,21 @@ def log_diary_entry(
         for i, spec in enumerate(issues):
             category = spec["category"]
             try:
+                if spec.get("same_as"):
+                    # The same problem as an open issue (一事一件): the reporter is added to
+                    # it instead of a second issue being raised.
+                    issue = issue_services.report_again(
+                        actor=actor,
+                        issue=spec["same_as"],
+                        division=posting.division,
+                        reporter_name=spec.get("reporter_name", ""),
+                        reporter_phone=spec.get("reporter_phone", ""),
+                        note=spec["title"],
+                        raised_on=visited_on,
+                        now=now,
+                    )
+                    raised.append(issue)
+                    continue
                 issue = issue_services.raise_issue(
                     actor=actor,
                     division=posting.division,
@@ -203,6 +221,11 @@ def log_diary_entry(
             except ValidationError as exc:
                 aligned = [{} for _ in issues]
                 aligned[i] = exc.message_dict
+                raise ValidationError({"issues": aligned}) from exc
+            except DomainError as exc:
+                # The issue linked to is gone from sight, closed or merged meanwhile.
+                aligned = [{} for _ in issues]
+                aligned[i] = {"same_as": [exc.message]}
                 raise ValidationError({"issues": aligned}) from exc
             raised.append(issue)
         entry.issues.set(raised)

@@ -75,6 +75,21 @@ def home(request):
 FORM_KEY = "diary-form:%s"
 
 
+def _similar(user, posting: Posting):
+    """The open issues like an issue row of the diary form, among those the user sees."""
+    categories = {c.code: c for c in Category.objects.all()}
+
+    def similar(spec: dict) -> list[Issue]:
+        category = categories.get(spec["category"])
+        if category is None:
+            return []
+        return Issue.objects.visible_to(user).similar_to(
+            division=posting.division_id, category=category, title=spec["title"]
+        )
+
+    return similar
+
+
 def _saved_by(user, token: str):
     """The redirect to the entry this form token already saved, or None."""
     previous = idempotency.find(user, FORM_KEY % token)
@@ -101,6 +116,7 @@ def diary_new(request):
         "enterprises": list(Enterprise.objects.filter(division_id__in=villages)),
     }
     loose_errors: list[str] = []
+    offered = False
     if request.method == "POST":
         form = DiaryEntryForm(request.POST, postings=postings, **whom)
         formset = IssueFormSet(
@@ -109,7 +125,17 @@ def diary_new(request):
         token = request.POST.get("submission_token", "")[:64]
         if token and (saved := _saved_by(request.user, token)):
             return saved
-        if form.is_valid() and formset.is_valid():
+        if (
+            form.is_valid()
+            and formset.is_valid()
+            and formset.offer_similar(_similar(request.user, form.cleaned_data["posting"]))
+        ):
+            messages.info(
+                request,
+                _("Some issues may already be known: link them or confirm they are new."),
+            )
+            offered = True
+        elif form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             try:
                 with transaction.atomic():
@@ -150,7 +176,8 @@ def diary_new(request):
                     _("Diary entry saved with %(count)s issue(s).") % {"count": count},
                 )
                 return redirect(location)
-        status = 400
+        # Offering similar issues is a question, not an error.
+        status = 200 if offered else 400
     else:
         form = DiaryEntryForm(postings=postings, **whom)
         formset = IssueFormSet(
