@@ -122,24 +122,15 @@ def main() -> None:
             f"similar {title!r} [{category.code}]: {len(found)} found {best}; median "
             f"{statistics.median(timings) * 1000:.1f} ms, best {min(timings) * 1000:.1f} ms"
         )
-    # The plan of the last query: which index served it.
-    from django.contrib.postgres.search import TrigramSimilarity
+    # The plan of the last suggestion's query (the captured statement, its values inlined).
+    from django.test.utils import CaptureQueriesContext
 
-    qs = (
-        Issue.objects.visible_to(user)
-        .unresolved()
-        .filter(
-            category=category,
-            division__code__startswith=province.TOWN[:9],
-            raised_at__gte=timezone.now() - timedelta(days=30),
-        )
-        .annotate(similarity=TrigramSimilarity("title", title))
-        .filter(similarity__gte=0.3)
-        .order_by("-similarity")[:5]
-    )
-    sql, params = qs.query.sql_with_params()
+    user.__dict__.pop("_sanbufu_jurisdiction", None)
+    Issue.objects.visible_to(user).count()  # the jurisdiction's queries, not shown
+    with CaptureQueriesContext(connection) as queries:
+        Issue.objects.visible_to(user).similar_to(division=village, category=category, title=title)
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + queries[-1]["sql"])
         for (line,) in cursor.fetchall():
             print("    " + line)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -72,16 +73,30 @@ SIMILAR_THRESHOLD = 0.3
 SIMILAR_FALLBACK_ROWS = 500
 
 
-def _grams(text: str) -> set[str]:
-    """Character pairs of `text` (any case, spaces ignored): Chinese has no spaces, and a pair
-    of characters is its smallest word."""
-    chars = "".join(text.lower().split())
-    return {chars[i : i + 2] for i in range(len(chars) - 1)} or ({chars} if chars else set())
+# Chinese writes no spaces, so pg_trgm would read a whole title as one word, and the
+# trigrams of two tellings of one problem ("夜间工地施工噪音", "工地夜间施工噪音扰民") barely
+# meet. A space after each Chinese character makes each its own word: the similarity of two
+# titles is then that of their characters, and of their other words' trigrams as before.
+HANZI = "[\u4e00-\u9fff]"
+
+
+def spaced(text: str) -> str:
+    return re.sub(f"({HANZI})", r"\1 ", text)
+
+
+def _trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams of `text`: each word (a run of letters or digits) in lower case,
+    padded with two spaces before and one after."""
+    grams: set[str] = set()
+    for word in re.findall(r"\w+", spaced(text).lower()):
+        padded = f"  {word.replace('_', ' ')} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
 
 
 def _pair_similarity(a: str, b: str) -> float:
-    """Shared pairs over all pairs of both (as pg_trgm's similarity counts trigrams)."""
-    ga, gb = _grams(a), _grams(b)
+    """pg_trgm's similarity() of the spaced texts: shared trigrams over all of both."""
+    ga, gb = _trigrams(a), _trigrams(b)
     return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
 
 
@@ -181,9 +196,9 @@ class IssueQuerySet(models.QuerySet):
     ) -> list[Issue]:
         """Open issues that may be the same problem (一事一件): the same category, raised in
         the same town in the last SIMILAR_DAYS days, with a title like `title`; best first,
-        each with `similarity` (0..1). On PostgreSQL a trigram similarity (pg_trgm) computed
-        only over the few rows the category, town and period leave; elsewhere a plain
-        character-pair comparison of the same rows in Python."""
+        each with `similarity` (0..1). On PostgreSQL pg_trgm's similarity() of the titles
+        with each Chinese character a word (see `spaced`), computed only over the few rows
+        the category, town and period leave; elsewhere the same measure in Python."""
         now = now or timezone.now()
         title = (title or "").strip()[:200]
         if not title or not division:
@@ -195,10 +210,22 @@ class IssueQuerySet(models.QuerySet):
             raised_at__gte=now - timedelta(days=SIMILAR_DAYS),
         )
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import TrigramSimilarity
-
+            each_hanzi_a_word = models.Func(
+                models.F("title"),
+                models.Value(f"({HANZI})"),
+                models.Value("\\1 "),
+                models.Value("g"),
+                function="regexp_replace",
+                output_field=models.TextField(),
+            )
+            similarity = models.Func(
+                each_hanzi_a_word,
+                models.Value(spaced(title)),
+                function="similarity",
+                output_field=models.FloatField(),
+            )
             found = list(
-                candidates.annotate(similarity=TrigramSimilarity("title", title))
+                candidates.annotate(similarity=similarity)
                 .filter(similarity__gte=SIMILAR_THRESHOLD)
                 .order_by("-similarity", "-pk")
                 .only("pk", "title", "division_id", "raised_on", "status")[:limit]
