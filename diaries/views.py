@@ -213,7 +213,10 @@ def diary_detail(request, pk: int):
             Prefetch(
                 "issues",
                 queryset=Issue.objects.visible_to(request.user).for_list().order_by("pk"),
-            )
+            ),
+            "duties",
+            "households",
+            "enterprises",
         ),
         pk=pk,
     )

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
 from common.forms import add_service_errors
+from diaries.models import DiaryEntry
 from dispatch.models import Cadre, Division, Grid, Posting, Tier
 from dispatch.services import Jurisdiction, jurisdiction
 
@@ -128,6 +130,10 @@ def coverage(request):
             "visits": household_coverage(within.code, since=since, until=until),
             "page": page,
             "rows": rows,
+            # The pager's links keep the period and the division.
+            "query": urlencode(
+                {k: v for k, v in request.GET.items() if k in ("within", "since", "until")}
+            ),
         },
     )
 
@@ -165,10 +171,16 @@ def campaign(request, pk: int):
     )
     if not jurisdiction(request.user).is_over(found.within_id):
         raise Http404
+    progress = campaign_progress(found)
+    mediations = [
+        (DiaryEntry.Mediation(code).label, n)
+        for code, n in progress.get("mediations", {}).items()
+        if code in DiaryEntry.Mediation.values
+    ]
     return render(
         request,
         "fieldwork/campaign.html",
-        {"campaign": found, "progress": campaign_progress(found)},
+        {"campaign": found, "progress": progress, "mediations": mediations},
     )
 
 

@@ -296,3 +296,18 @@ def test_the_deployment_page_shows_roster_diaries_and_tasks(
     assert client.get(f"/fieldwork/deployments/{deployment.pk}/").status_code == 200
     client.force_login(UserFactory(username="nobody"))
     assert client.get(f"/fieldwork/deployments/{deployment.pk}/").status_code == 404
+
+
+def test_the_coverage_page_runs_the_same_queries_however_many_postings(
+    client, shaoxing, town_office, village_cadre, register, query_budget
+):
+    client.force_login(town_office)
+    client.get("/fieldwork/coverage/")  # warming: the session and the like
+    with query_budget.measure():
+        assert client.get("/fieldwork/coverage/").status_code == 200
+    for i in range(8):
+        PostingFactory(division=shaoxing.xiejiawu)
+        services.add_household(actor=town_office, village=shaoxing.xiejiawu, label=f"户{i}")
+    with query_budget.same():
+        page = client.get("/fieldwork/coverage/")
+    assert len(page.context["rows"]) == 9
