@@ -38,12 +38,24 @@ def allow_lookup(client: str, number: str) -> bool:
 
 def find_issue(number: str, phone_last4: str) -> Issue | None:
     """The issue numbered `number` whose reporter's phone ends in `phone_last4`; None for
-    every failure alike (no such issue, wrong digits, no phone kept)."""
+    every failure alike (no such issue, wrong digits, no phone kept). A merged issue's
+    reporter, whose phone moved to the survivor as a further report, finds the survivor;
+    so does a further reporter with the survivor's number."""
     if not (number.isdigit() and len(phone_last4) == 4 and phone_last4.isdigit()):
         return None
+    pk = int(number)
+    if pk > 2**63 - 1:
+        return None
+    reported = IssueReport.objects.filter(
+        reporter_phone__endswith=phone_last4, issue=OuterRef("pk")
+    ).filter(Q(merged_from_id=pk) | Q(issue_id=pk))
     return (
-        Issue.objects.filter(pk=int(number), reporter_phone__endswith=phone_last4)
-        .exclude(reporter_phone="")
+        Issue.objects.filter(
+            (Q(pk=pk) & Q(reporter_phone__endswith=phone_last4) & ~Q(reporter_phone=""))
+            | Q(Exists(reported), merged_issues__pk=pk)
+            | Q(Exists(reported), pk=pk)
+        )
+        .distinct()
         .first()
     )
 

@@ -192,3 +192,19 @@ def test_stats_count_a_merged_group_once_and_its_reports_separately(
     assert figures["found"] == 1 and figures["resolved"] == 1 and figures["closure_rate"] == 1.0
     answer = api(town_office).get("/api/v1/stats/", {"within": "330603008000"})
     assert answer.json()["found"] == 1 and answer.json()["reports"] == 2
+
+
+def test_a_merged_issues_reporter_follows_the_survivor(client, pair, town_office):
+    from issues.tracking import make_token
+    from residents.services import find_issue
+
+    first, second = pair
+    services.merge_issue(actor=town_office, issue=second, into=first)
+    page = client.get(f"/r/{make_token(second.pk)}/")
+    assert page.status_code == 302
+    assert client.get(page.url).status_code == 200
+    assert page.url == f"/r/{make_token(first.pk)}/"
+    # Looked up by the number they were given and their phone's last digits.
+    assert find_issue(str(second.pk), "5678") == first
+    assert find_issue(str(first.pk), "5678") == first
+    assert find_issue(str(second.pk), "0000") is None
