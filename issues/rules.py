@@ -312,11 +312,6 @@ def check(user: Actor, issue: Issue, action: str) -> set[str]:
     `user` None is the system (the sweep, an integration whose key the caller checked).
     """
     allowed, fits, message = ACTIONS[action]
-    if issue.is_merged and action not in AFTER_MERGE:
-        raise TransitionError(
-            _("This issue was merged into #%(number)s: act on that one.")
-            % {"number": issue.merged_into_id}
-        )
     held: Held = EVERY_CAPACITY
     if user is not None:
         held = capacities(user, issue)
@@ -324,6 +319,12 @@ def check(user: Actor, issue: Issue, action: str) -> set[str]:
             raise NotFound(_("No such issue."))
         if not held & allowed or EXCLUDED.get(action) in held:
             raise NotPermitted(_("You may not do this to this issue."))
+    # A merged issue is closed to every step but talk: its survivor answers for it.
+    if issue.is_merged and action not in AFTER_MERGE:
+        raise TransitionError(
+            _("This issue was merged into #%(number)s: act on that one.")
+            % {"number": issue.merged_into_id}
+        )
     if not fits(issue, held):
         raise TransitionError(message(issue) if callable(message) else message)
     return set(held)
