@@ -311,3 +311,27 @@ def test_the_coverage_page_runs_the_same_queries_however_many_postings(
     with query_budget.same():
         page = client.get("/fieldwork/coverage/")
     assert len(page.context["rows"]) == 9
+
+
+def test_a_mediation_campaign_counts_entries_by_outcome(
+    client, village_cadre, posting, county_office
+):
+    campaign = services.open_campaign(
+        actor=county_office,
+        name="矛盾纠纷大排解",
+        kind="mediation",
+        within="330603000000",
+        started_on=datetime.date(2026, 11, 1),
+        ended_on=datetime.date(2026, 11, 30),
+        target_per_posting=2,
+    )
+    visit(village_cadre, posting, mediation="settled")
+    visit(village_cadre, posting, mediation="referred")
+    visit(village_cadre, posting)
+    with pytest.raises(ValidationError):
+        visit(village_cadre, posting, mediation="shouted")
+    answer = api(county_office).get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
+    assert answer["visits"] == 3 and answer["mediations"] == {"settled": 1, "referred": 1}
+    client.force_login(county_office)
+    page = client.get(f"/fieldwork/campaigns/{campaign.pk}/")
+    assert "调解成功: 1" in page.text and "移交处理: 1" in page.text
