@@ -5,6 +5,7 @@ a deployment's page."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Concat, Substr
@@ -83,7 +84,7 @@ def household_coverage(code: str, *, since: date, until: date) -> dict:
     return {"villages": villages, "grids": grids}
 
 
-def _share(row: dict) -> float | None:
+def _share(row: Any) -> float | None:
     return round(row["visited"] / row["households"], 4) if row["households"] else None
 
 
@@ -144,7 +145,7 @@ def campaign_progress(campaign: Campaign, *, limit: int = 50) -> dict:
         .order_by("-visits", "division_id", "pk")[:limit]
     )
     visits, taking_part = sum(visits_by_town.values()), sum(postings_by_town.values())
-    progress = {
+    progress: dict[str, Any] = {
         "visits": visits,
         "postings": taking_part,
         "target": target * taking_part,
@@ -176,8 +177,8 @@ def deployment_page(deployment: Deployment, *, entries: int = 50) -> dict:
         .select_related("posting__cadre", "posting__division")
         .order_by("-visited_on", "-pk")[:entries]
     )
-    served = {
-        row["duty"]: row
+    served: dict[str, dict[str, Any]] = {
+        row["duty"]: dict(row)
         for row in ServedDuty.objects.filter(entry__posting_id__in=ids)
         .values("duty")
         .annotate(entries=Count("pk"), cadres=Count("entry__posting", distinct=True))

@@ -56,7 +56,7 @@ def add_household(
         and not Grid.objects.filter(pk=grid_id, division=division).exists()
     ):
         errors["grid"] = [_("The grid lies in another division.")]
-    if errors:
+    if errors or division is None:
         raise ValidationError(errors)
     j = jurisdiction(actor)
     if not j.sees(division.code):
@@ -97,7 +97,7 @@ def open_campaign(
         errors["ended_on"] = [_("A period ends after it starts.")]
     if target_per_posting is None or not 0 < target_per_posting <= 1000:
         errors["target_per_posting"] = [_("Enter a number between 1 and 1000.")]
-    if errors:
+    if errors or division is None:
         raise ValidationError(errors)
     j = jurisdiction(actor)
     if not j.sees(division.code):
@@ -147,7 +147,7 @@ def deploy_cadres(
         unknown = [str(i) for i in ids if i not in found]
         if unknown:
             errors["cadres"] = [_("Unknown cadres: %s.") % ", ".join(unknown)]
-    if errors:
+    if errors or community is None:
         raise ValidationError(errors)
     j = jurisdiction(actor)
     if not j.sees(community.code):
