@@ -63,14 +63,23 @@ class CampaignViewSet(
         return Response(CampaignProgressSerializer(campaign_progress(campaign)).data)
 
 
-class DeploymentViewSet(viewsets.GenericViewSet):
-    """下沉: an office sends cadres down to a community for a period with a task list."""
+@extend_schema_view(
+    list=extend_schema(responses={200: DeploymentSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: DeploymentSerializer, **ERRORS}),
+)
+class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """下沉: an office sends cadres down to a community for a period with a task list; the
+    deployments to communities in the caller's jurisdiction, with their temporary postings."""
 
     queryset = Deployment.objects.none()
     serializer_class = DeploymentSerializer
 
     def get_queryset(self):
-        return Deployment.objects.visible_to(self.request.user)
+        return (
+            Deployment.objects.visible_to(self.request.user)
+            .prefetch_related("postings")
+            .order_by("-started_on", "-id")
+        )
 
     @extend_schema(
         request=DeploymentCreateSerializer,

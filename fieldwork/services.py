@@ -122,7 +122,7 @@ def deploy_cadres(
     cadres: list,
     started_on: date,
     ended_on: date,
-    tasks: list[str],
+    tasks: list[str] | None = None,
 ) -> Deployment:
     """Send cadres down (下沉) to a community for a period: each gets a temporary posting there
     from `started_on` to `ended_on` (its last day; from the next day, Asia/Shanghai, it is

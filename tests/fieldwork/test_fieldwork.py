@@ -335,3 +335,27 @@ def test_a_mediation_campaign_counts_entries_by_outcome(
     client.force_login(county_office)
     page = client.get(f"/fieldwork/campaigns/{campaign.pk}/")
     assert "调解成功: 1" in page.text and "移交处理: 1" in page.text
+
+
+def test_deployments_are_listed_with_their_postings_in_constant_queries(
+    shaoxing, other_town_office, helpers, query_budget
+):
+    def deploy():
+        services.deploy_cadres(
+            actor=other_town_office,
+            division=shaoxing.shusheng,
+            cadres=helpers,
+            started_on=datetime.date(2026, 11, 24),
+            ended_on=datetime.date(2026, 11, 30),
+        )
+
+    deploy()
+    client = api(other_town_office)
+    client.get("/api/v1/deployments/")
+    with query_budget.measure():
+        assert client.get("/api/v1/deployments/").json()["count"] == 1
+    deploy()
+    deploy()
+    with query_budget.same():
+        answer = client.get("/api/v1/deployments/").json()
+    assert answer["count"] == 3 and all(len(d["postings"]) == 3 for d in answer["results"])
