@@ -106,10 +106,11 @@ def _people() -> None:
 
     password = make_password(PASSWORD)
     sql = """
-    INSERT INTO issues_category (code, name_zh, name_en) VALUES
-      ('water', '供水', 'water'), ('roads', '道路', 'roads'), ('land', '土地', 'land'),
-      ('labour', '劳动', 'labour'), ('safety', '安全', 'safety'), ('ecology', '生态', 'ecology'),
-      ('business', '营商', 'business'), ('welfare', '民生', 'welfare');
+    INSERT INTO issues_category (code, name_zh, name_en, sort_order) VALUES
+      ('water', '供水', 'water', 100), ('roads', '道路', 'roads', 100),
+      ('land', '土地', 'land', 100), ('labour', '劳动', 'labour', 100),
+      ('safety', '安全', 'safety', 100), ('ecology', '生态', 'ecology', 100),
+      ('business', '营商', 'business', 100), ('welfare', '民生', 'welfare', 100);
     INSERT INTO dispatch_department (name, division_id)
       SELECT d.name, v.code FROM dispatch_division v,
         (VALUES ('综治办'), ('建设办')) AS d(name)
@@ -183,7 +184,8 @@ INSERT INTO issues_issue (
   title, description, public_description, category_id, division_id, reporter_name,
   reporter_phone, raised_on, raised_at, tier, holder_id, peak_tier, status, department_id,
   claimed_by_id, arrived_at, due_at, escalation_count, returned_from, resolution, resolved_at,
-  resolved_tier, resolved_on_spot, rating, supervised_at, version)
+  resolved_tier, resolved_on_spot, rating, supervised_at, version, handed_back_from,
+  arbitrated, extension_count)
 SELECT
   '问题' || g, '', '', category, village, '', '',
   (raised AT TIME ZONE 'Asia/Shanghai')::date, raised, tier, holder, tier, status,
@@ -207,7 +209,7 @@ SELECT
   CASE WHEN status = 'resolved' AND r2 < 80 THEN 'satisfied'
        WHEN status = 'resolved' AND r2 < 90 THEN 'basically_satisfied' ELSE '' END,
   CASE WHEN status <> 'resolved' AND tier = 'city' THEN %(now)s::timestamptz END,
-  1 + climbed
+  1 + climbed, '[]'::jsonb, false, 0
 FROM placed
 """
 

@@ -70,7 +70,7 @@ class DiaryEntryViewSet(
         return (
             DiaryEntry.objects.visible_to(self.request.user)
             .select_related("author")
-            .prefetch_related("issues")
+            .prefetch_related("issues", "duties", "households", "enterprises")
         )
 
     @idempotent

@@ -35,14 +35,49 @@ class DiaryEntryForm(PageForm):
     summary = forms.CharField(
         label=_("What you saw and heard"), widget=forms.Textarea(attrs={"rows": 4})
     )
+    # The posting's duties checklist (职责清单) and whom the visit reached, by name.
+    duties = forms.MultipleChoiceField(
+        label=_("Duties served"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    households = forms.TypedMultipleChoiceField(
+        label=_("Households visited"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    enterprises = forms.TypedMultipleChoiceField(
+        label=_("Enterprises visited"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    mediation = forms.ChoiceField(
+        label=_("A dispute mediated: its outcome"),
+        required=False,
+        choices=[("", _("none"))] + DiaryEntry.Mediation.choices,
+    )
     # Issued with the page; the entry it saved is shown again when it comes back (a double
     # tap, a retry after a lost answer) instead of a second copy (durable.idempotency).
     submission_token = forms.CharField(
         widget=forms.HiddenInput, required=False, max_length=64, initial=new_token
     )
 
-    def __init__(self, *args, postings: list[Posting], **kwargs):
+    def __init__(self, *args, postings: list[Posting], households=(), enterprises=(), **kwargs):
         super().__init__(*args, **kwargs)
+        several = len(postings) > 1
+        self.fields["duties"].choices = [
+            (duty, f"{p.label} · {duty}" if several else duty)
+            for p in postings
+            for duty in dict.fromkeys(p.duties or [])
+        ]
+        places = len({h.village_id for h in households}) > 1
+        self.fields["households"].choices = [
+            (h.pk, f"{h.village.name} · {h.label}" if places else h.label) for h in households
+        ]
+        self.fields["enterprises"].choices = [(e.pk, e.name) for e in enterprises]
+        for name in ("duties", "households", "enterprises"):
+            if not self.fields[name].choices:
+                del self.fields[name]
         field = self.fields["posting"]
         field.queryset = Posting.objects.filter(pk__in=[p.pk for p in postings])
         # The choices come from the list already loaded, not from another query.
@@ -81,6 +116,12 @@ class IssueForm(PageForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # One problem, one issue: when open issues like this one exist, the page offers them; the
+    # cadre adds this report to one of them, or raises it anyway.
+    same_as = forms.IntegerField(
+        label=_("The same problem as"), required=False, min_value=1, widget=forms.RadioSelect
+    )
+    new_anyway = forms.BooleanField(label=_("It is a different problem: raise it"), required=False)
 
     def __init__(self, *args, categories, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +170,27 @@ class BaseIssueFormSet(forms.BaseFormSet):
             "reporter_phone": data.get("reporter_phone", ""),
             "resolved_on_spot": bool(data.get("resolved_on_spot")),
             "resolution": data.get("resolution", ""),
+            "same_as": data.get("same_as"),
         }
+
+    def offer_similar(self, similar) -> bool:
+        """Offer, under each new issue not yet linked nor confirmed as new, the open issues
+        `similar(spec)` finds; whether any row has some (then the form is shown again)."""
+        offered = False
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            if data.get("same_as") or data.get("new_anyway"):
+                continue
+            found = similar(self._spec(form))
+            if found:
+                form.fields["same_as"].widget.choices = [
+                    (i.pk, f"#{i.pk} {i.title} ({i.raised_on:%Y-%m-%d})") for i in found
+                ]
+                form.similar = found
+                offered = True
+        return offered
 
     def specs(self) -> list[dict]:
         """The filled-in rows as the dicts the diary service takes."""

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.models import Posting
+from dispatch.models import Enterprise, Posting
 from dispatch.services import jurisdiction
 from issues.models import Issue
 
@@ -23,6 +23,14 @@ class DiaryEntry(models.Model):
     class Kind(models.TextChoices):
         PEOPLE = "people", _("people's diary")
         ENTERPRISE = "enterprise", _("enterprise diary")
+
+    class Mediation(models.TextChoices):
+        """The outcome of a dispute mediated on the visit (大排解)."""
+
+        SETTLED = "settled", _("settled")
+        PARTLY = "partly", _("partly settled")
+        UNSETTLED = "unsettled", _("not settled")
+        REFERRED = "referred", _("referred on")
 
     posting = models.ForeignKey(
         Posting, verbose_name=_("posting"), on_delete=models.PROTECT, related_name="diary_entries"
@@ -39,6 +47,25 @@ class DiaryEntry(models.Model):
     summary = models.TextField(_("summary"))
     issues = models.ManyToManyField(
         Issue, verbose_name=_("issues raised"), blank=True, related_name="diary_entries"
+    )
+    # Whom the visit reached, by name: households of the register and enterprises. The count
+    # above is at least as many (households_visited may count more than were named).
+    households = models.ManyToManyField(
+        "fieldwork.Household",
+        verbose_name=_("households visited"),
+        blank=True,
+        related_name="diary_entries",
+    )
+    enterprises = models.ManyToManyField(
+        Enterprise, verbose_name=_("enterprises visited"), blank=True, related_name="diary_entries"
+    )
+    mediation = models.CharField(
+        _("mediation outcome"),
+        max_length=10,
+        choices=Mediation.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -60,3 +87,23 @@ class DiaryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visited_on} {self.posting}"
+
+
+class ServedDuty(models.Model):
+    """A duty of the posting's checklist (职责清单) that a diary entry served."""
+
+    entry = models.ForeignKey(
+        DiaryEntry, verbose_name=_("diary entry"), on_delete=models.CASCADE, related_name="duties"
+    )
+    duty = models.CharField(_("duty"), max_length=200)
+
+    class Meta:
+        verbose_name = _("duty served")
+        verbose_name_plural = _("duties served")
+        ordering = ["entry", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "duty"], name="served_duty_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.duty

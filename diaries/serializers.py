@@ -47,6 +47,30 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
     households_visited = serializers.IntegerField(min_value=0, max_value=10000)
     summary = serializers.CharField(max_length=20000)
     issues = DiaryIssueSerializer(many=True, required=False)
+    duties = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=50,
+        help_text="Duties of the posting's checklist this visit served.",
+    )
+    households = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=500,
+        help_text="Households of the register (ids, of the posting's village) visited.",
+    )
+    enterprises = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=500,
+        help_text="Enterprises (ids, of the posting's village) visited.",
+    )
+    mediation = serializers.ChoiceField(
+        choices=DiaryEntry.Mediation.choices,
+        required=False,
+        allow_blank=True,
+        help_text="The outcome of a dispute mediated on the visit (大排解).",
+    )
 
     def validate_issues(self, issues: list[dict]) -> list[dict]:
         """The per-issue checks of diaries.services.log_diary_entry, answered as a list aligned
@@ -75,6 +99,9 @@ class DiaryEntryCreateSerializer(serializers.Serializer):
 class DiaryEntrySerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     issues = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    duties = serializers.SlugRelatedField(slug_field="duty", many=True, read_only=True)
+    households = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    enterprises = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = DiaryEntry
@@ -87,6 +114,10 @@ class DiaryEntrySerializer(serializers.ModelSerializer):
             "households_visited",
             "summary",
             "issues",
+            "duties",
+            "households",
+            "enterprises",
+            "mediation",
             "created_at",
         ]
         read_only_fields = fields

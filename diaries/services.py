@@ -9,16 +9,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import DomainError
 from common.phones import normalize_phone
-from dispatch.models import Grid, Posting
+from dispatch.models import Enterprise, Grid, Posting
+from fieldwork.models import Household
 from issues import services as issue_services
 from issues.models import Category
 
-from .models import DiaryEntry
+from .models import DiaryEntry, ServedDuty
 
 # One visit raises a handful of issues; a longer list is a mistake or an attack, and is
 # refused whole rather than checked item by item.
 MAX_ISSUES_PER_ENTRY = 100
+
+
+def _id(value) -> int | None:
+    """The id of a row or of an id as sent (None for what is no id)."""
+    if hasattr(value, "pk"):
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def too_many_issues_message() -> str:
@@ -69,15 +81,26 @@ def log_diary_entry(
     households_visited: int,
     summary: str,
     issues: list[dict] | None = None,
+    duties: list[str] | None = None,
+    households: list | None = None,
+    enterprises: list | None = None,
+    mediation: str = "",
     now: datetime | None = None,
 ) -> DiaryEntry:
     """Log a visit and raise its issues, all or nothing.
 
     Only the posting's own cadre writes it, during the posting's term. Each issue dict has
     title, description, category (code or Category), grid (an id of a grid of the posting's
-    village, optional), reporter_name, reporter_phone, resolved_on_spot and resolution; issues take the posting's division and enterprise. One
+    village, optional), reporter_name, reporter_phone, resolved_on_spot and resolution, and
+    optionally same_as (an open issue's id: the report is added to it instead of raising
+    another); issues take the posting's division and enterprise. One
     invalid issue rejects the whole entry: ValidationError with the errors of each issue
     under `issues` as a list aligned with the input.
+
+    `duties` are duties of the posting's checklist the visit served; `households` (ids of the
+    register, of the posting's village) and `enterprises` (ids, of the posting's village)
+    whom it visited: the count `households_visited` is raised to at least how many are named.
+    `mediation` is a dispute's outcome (DiaryEntry.Mediation), when one was mediated.
 
     One function, not several: every check runs before the one transaction, so that a bad
     entry writes nothing and its errors come back together.
@@ -99,6 +122,31 @@ def log_diary_entry(
         errors["households_visited"] = [_("Enter a number between 0 and 10000.")]
     if not (summary or "").strip():
         errors["summary"] = [_("Say what you heard.")]
+    duties = list(dict.fromkeys(d for d in (duties or []) if d))
+    if any(d not in (posting.duties or []) for d in duties):
+        errors["duties"] = [_("Tick duties of this posting's checklist.")]
+    household_ids = {_id(h) for h in households or []}
+    named = list(
+        Household.objects.filter(pk__in=[h for h in household_ids if h is not None]).filter(
+            village_id=posting.division_id
+        )
+    )
+    if len(named) != len(household_ids):
+        errors["households"] = [
+            _("Choose households of %(village)s.") % {"village": posting.division}
+        ]
+    enterprise_ids = {_id(e) for e in enterprises or []}
+    firms = list(
+        Enterprise.objects.filter(pk__in=[e for e in enterprise_ids if e is not None]).filter(
+            division_id=posting.division_id
+        )
+    )
+    if len(firms) != len(enterprise_ids):
+        errors["enterprises"] = [
+            _("Choose enterprises of %(village)s.") % {"village": posting.division}
+        ]
+    if mediation and mediation not in DiaryEntry.Mediation.values:
+        errors["mediation"] = [_("Choose an outcome of the mediation.")]
 
     issues = issues or []
     categories = {c.code: c for c in Category.objects.all()}
@@ -122,14 +170,36 @@ def log_diary_entry(
             author=actor,
             kind=kind,
             visited_on=visited_on,
-            households_visited=households_visited,
+            # Whom it names, it visited: the count is at least that.
+            households_visited=max(households_visited, len(named) + len(firms)),
             summary=summary.strip(),
+            mediation=mediation or "",
             created_at=now,
         )
+        if named:
+            entry.households.set(named)
+        if firms:
+            entry.enterprises.set(firms)
+        ServedDuty.objects.bulk_create([ServedDuty(entry=entry, duty=d) for d in duties])
         raised = []
         for i, spec in enumerate(issues):
             category = spec["category"]
             try:
+                if spec.get("same_as"):
+                    # The same problem as an open issue (一事一件): the reporter is added to
+                    # it instead of a second issue being raised.
+                    issue = issue_services.report_again(
+                        actor=actor,
+                        issue=spec["same_as"],
+                        division=posting.division,
+                        reporter_name=spec.get("reporter_name", ""),
+                        reporter_phone=spec.get("reporter_phone", ""),
+                        note=spec["title"],
+                        raised_on=visited_on,
+                        now=now,
+                    )
+                    raised.append(issue)
+                    continue
                 issue = issue_services.raise_issue(
                     actor=actor,
                     division=posting.division,
@@ -151,6 +221,11 @@ def log_diary_entry(
             except ValidationError as exc:
                 aligned = [{} for _ in issues]
                 aligned[i] = exc.message_dict
+                raise ValidationError({"issues": aligned}) from exc
+            except DomainError as exc:
+                # The issue linked to is gone from sight, closed or merged meanwhile.
+                aligned = [{} for _ in issues]
+                aligned[i] = {"same_as": [exc.message]}
                 raise ValidationError({"issues": aligned}) from exc
             raised.append(issue)
         entry.issues.set(raised)

@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from dispatch.models import Grid, Posting, Tier
+from dispatch.models import Enterprise, Grid, Posting, Tier
 from dispatch.services import jurisdiction
 from durable import idempotency
+from fieldwork.models import Household
+from fieldwork.selectors import unvisited_households
 from issues.models import Category, Issue
 from meetings.services import this_weeks_meetings
 
@@ -28,6 +30,7 @@ HOME_ISSUES = 20
 # Where leaders claim issues (认领): the county and city tiers.
 CLAIM_TIERS = [Tier.COUNTY, Tier.CITY]
 HOME_ENTRIES = 5
+HOME_UNVISITED = 30
 DIARY_PAGE_SIZE = 20
 
 
@@ -59,11 +62,32 @@ def home(request):
     return render(
         request,
         "diaries/home.html",
-        {"postings": postings, "issues": issues, "entries": entries},
+        {
+            "postings": postings,
+            "issues": issues,
+            "entries": entries,
+            # Who has not had a visit this term (串百家门: every household visited).
+            "unvisited": unvisited_households(postings, limit=HOME_UNVISITED),
+        },
     )
 
 
 FORM_KEY = "diary-form:%s"
+
+
+def _similar(user, posting: Posting):
+    """The open issues like an issue row of the diary form, among those the user sees."""
+    categories = {c.code: c for c in Category.objects.all()}
+
+    def similar(spec: dict) -> list[Issue]:
+        category = categories.get(spec["category"])
+        if category is None:
+            return []
+        return Issue.objects.visible_to(user).similar_to(
+            division=posting.division_id, category=category, title=spec["title"]
+        )
+
+    return similar
 
 
 def _saved_by(user, token: str):
@@ -81,21 +105,37 @@ def diary_new(request):
         messages.info(request, _("You have no active posting, so there is no diary to write."))
         return redirect("home")
     categories = list(Category.objects.all())
-    grids = list(
-        Grid.objects.filter(division_id__in={p.division_id for p in postings}).select_related(
-            "division"
-        )
-    )
+    villages = {p.division_id for p in postings}
+    grids = list(Grid.objects.filter(division_id__in=villages).select_related("division"))
+    # Whom a visit may name: the households of the register and the enterprises of the
+    # cadre's villages (the service checks they are the chosen posting's).
+    whom = {
+        "households": list(
+            Household.objects.filter(village_id__in=villages).select_related("village")
+        ),
+        "enterprises": list(Enterprise.objects.filter(division_id__in=villages)),
+    }
     loose_errors: list[str] = []
+    offered = False
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST, postings=postings)
+        form = DiaryEntryForm(request.POST, postings=postings, **whom)
         formset = IssueFormSet(
             request.POST, prefix="issues", form_kwargs={"categories": categories, "grids": grids}
         )
         token = request.POST.get("submission_token", "")[:64]
         if token and (saved := _saved_by(request.user, token)):
             return saved
-        if form.is_valid() and formset.is_valid():
+        if (
+            form.is_valid()
+            and formset.is_valid()
+            and formset.offer_similar(_similar(request.user, form.cleaned_data["posting"]))
+        ):
+            messages.info(
+                request,
+                _("Some issues may already be known: link them or confirm they are new."),
+            )
+            offered = True
+        elif form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             try:
                 with transaction.atomic():
@@ -107,6 +147,10 @@ def diary_new(request):
                         households_visited=data["households_visited"],
                         summary=data["summary"],
                         issues=formset.specs(),
+                        duties=data.get("duties") or [],
+                        households=data.get("households") or [],
+                        enterprises=data.get("enterprises") or [],
+                        mediation=data.get("mediation") or "",
                     )
                     location = reverse("diaries:detail", args=[entry.pk]) + "?saved=1"
                     if token:
@@ -132,9 +176,10 @@ def diary_new(request):
                     _("Diary entry saved with %(count)s issue(s).") % {"count": count},
                 )
                 return redirect(location)
-        status = 400
+        # Offering similar issues is a question, not an error.
+        status = 200 if offered else 400
     else:
-        form = DiaryEntryForm(postings=postings)
+        form = DiaryEntryForm(postings=postings, **whom)
         formset = IssueFormSet(
             prefix="issues", form_kwargs={"categories": categories, "grids": grids}
         )
@@ -168,7 +213,10 @@ def diary_detail(request, pk: int):
             Prefetch(
                 "issues",
                 queryset=Issue.objects.visible_to(request.user).for_list().order_by("pk"),
-            )
+            ),
+            "duties",
+            "households",
+            "enterprises",
         ),
         pk=pk,
     )

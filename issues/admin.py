@@ -131,6 +131,7 @@ class IssueEventInline(ReadOnlyInline):
     in Asia/Shanghai."""
 
     model = IssueEvent
+    fk_name = "issue"
     related = ("actor__cadre", "department")
     fields = ["when", "kind", "tiers", "who", "why", "note", "department", "rating"]
     ordering = ["at", "id"]

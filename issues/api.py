@@ -54,12 +54,16 @@ from .serializers import (
     HandBackSerializer,
     IssueCreateSerializer,
     IssueSerializer,
+    MergeSerializer,
     NoteSerializer,
     NotificationReadSerializer,
     NotificationSerializer,
     PublishSerializer,
+    ReportAgainSerializer,
     ResolveSerializer,
     ReturnSerializer,
+    SimilarIssueSerializer,
+    SimilarQuerySerializer,
     StatsQuerySerializer,
     StatsSerializer,
     SuperviseSerializer,
@@ -376,6 +380,58 @@ class IssueViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def comment(self, request, pk=None):
         return self._transition(request, CommentSerializer, services.comment_issue)
+
+    @extend_schema(
+        parameters=[SimilarQuerySerializer],
+        responses={200: SimilarIssueSerializer(many=True), **ERRORS},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def similar(self, request):
+        """Up to five open issues that may be the same problem (一事一件): same category, same
+        town, raised in the last 30 days, a similar title; best first. Offer to add a report
+        to one (`report_again`) rather than raise another."""
+        query = SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        category = Category.objects.filter(code=data["category"]).first()
+        if category is None:
+            raise exceptions.ValidationError({"category": [_("Unknown category.")]})
+        found = Issue.objects.visible_to(request.user).similar_to(
+            division=data["division"], category=category, title=data["title"]
+        )
+        return Response(SimilarIssueSerializer(found, many=True).data)
+
+    @extend_schema(
+        request=MergeSerializer,
+        responses={200: IssueSerializer, **TRANSITION_ERRORS},
+        description="Merge this issue into `into`, the survivor, which is returned; an office "
+        "member holding both. This one's status becomes `merged`; both timelines name the other.",
+        filters=False,
+        parameters=[HEADER_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    @idempotent
+    def merge(self, request, pk=None):
+        issue = self.get_object()
+        data = MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        into = Issue.objects.visible_to(request.user).filter(pk=data.validated_data["into"]).first()
+        if into is None:
+            raise exceptions.ValidationError({"into": [_("No such issue.")]})
+        survivor = services.merge_issue(
+            actor=request.user, issue=issue.pk, into=into.pk, note=data.validated_data["note"]
+        )
+        return Response(self._fresh(survivor.pk))
+
+    @transition(
+        ReportAgainSerializer,
+        "Add a further report of the same problem to this open issue instead of raising "
+        "another: the reporter is answered with it.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def report_again(self, request, pk=None):
+        return self._transition(request, ReportAgainSerializer, services.report_again)
 
     @transition(
         PublishSerializer,

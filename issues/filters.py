@@ -5,8 +5,6 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.api import CodeFilter
@@ -105,7 +103,7 @@ class IssueFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value:
             return queryset.overdue()
-        return queryset.filter(Q(status=Issue.Status.RESOLVED) | Q(due_at__gte=timezone.now()))
+        return queryset.exclude(pk__in=queryset.overdue().values("pk"))
 
     def filter_claimable(self, queryset, name, value):
         claimable = queryset.claimable()

@@ -254,6 +254,21 @@ class PublishForm(ActionForm):
         }
 
 
+class MergeForm(ActionForm):
+    into = forms.IntegerField(
+        label=_("Merge into issue number"),
+        min_value=1,
+        help_text=_("The issue that stays; this one closes as the same problem."),
+    )
+    note = note_field()
+
+    def service_kwargs(self) -> dict:
+        # A merge changes two issues; the version read is this one's and is not sent on.
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
+
 class PageAction(NamedTuple):
     form: type[ActionForm]
     service: Callable
@@ -334,6 +349,13 @@ PAGE_ACTIONS = {
         _("Decide the extension request"),
         _("Decide"),
         _("The extension request was decided."),
+    ),
+    "merge": PageAction(
+        MergeForm,
+        services.merge_issue,
+        _("Merge into another issue (the same problem)"),
+        _("Merge"),
+        _("The issue was merged."),
     ),
     "reopen": PageAction(
         ReopenForm,

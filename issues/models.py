@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -62,6 +63,41 @@ class Category(models.Model):
     def deadline_days(self, tier: str) -> int:
         days = getattr(self, f"{tier}_days")
         return days if days is not None else settings.SANBUFU_DEADLINE_DAYS[tier]
+
+
+# Similar open issues are looked for among those raised in the last this many days, and
+# shown from this similarity on (pg_trgm's own default threshold is 0.3).
+SIMILAR_DAYS = 30
+SIMILAR_THRESHOLD = 0.3
+# Without PostgreSQL, the newest this many candidates are compared in Python.
+SIMILAR_FALLBACK_ROWS = 500
+
+
+# Chinese writes no spaces, so pg_trgm would read a whole title as one word, and the
+# trigrams of two tellings of one problem ("夜间工地施工噪音", "工地夜间施工噪音扰民") barely
+# meet. A space after each Chinese character makes each its own word: the similarity of two
+# titles is then that of their characters, and of their other words' trigrams as before.
+HANZI = "[\u4e00-\u9fff]"
+
+
+def spaced(text: str) -> str:
+    return re.sub(f"({HANZI})", r"\1 ", text)
+
+
+def _trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams of `text`: each word (a run of letters or digits) in lower case,
+    padded with two spaces before and one after."""
+    grams: set[str] = set()
+    for word in re.findall(r"\w+", spaced(text).lower()):
+        padded = f"  {word.replace('_', ' ')} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def _pair_similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity() of the spaced texts: shared trigrams over all of both."""
+    ga, gb = _trigrams(a), _trigrams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
 
 
 # A search word names at most this many places (e.g. "兰亭" names a town and its villages).
@@ -152,7 +188,61 @@ class IssueQuerySet(models.QuerySet):
         return self.filter(q)
 
     def unresolved(self) -> IssueQuerySet:
-        return self.exclude(status=Issue.Status.RESOLVED)
+        """Issues still to be answered: not resolved, and not merged into another."""
+        return self.exclude(status__in=[Issue.Status.RESOLVED, Issue.Status.MERGED])
+
+    def similar_to(
+        self, *, division: str, category, title: str, now: datetime | None = None, limit: int = 5
+    ) -> list[Issue]:
+        """Open issues that may be the same problem (一事一件): the same category, raised in
+        the same town in the last SIMILAR_DAYS days, with a title like `title`; best first,
+        each with `similarity` (0..1). On PostgreSQL pg_trgm's similarity() of the titles
+        with each Chinese character a word (see `spaced`), computed only over the few rows
+        the category, town and period leave; elsewhere the same measure in Python."""
+        now = now or timezone.now()
+        title = (title or "").strip()[:200]
+        if not title or not division:
+            return []
+        town = code_prefix(division[:9] + "000", Tier.TOWN)
+        candidates = self.unresolved().filter(
+            category=category,
+            division__code__startswith=town,
+            raised_at__gte=now - timedelta(days=SIMILAR_DAYS),
+        )
+        if connection.vendor == "postgresql":
+            each_hanzi_a_word = models.Func(
+                models.F("title"),
+                models.Value(f"({HANZI})"),
+                models.Value("\\1 "),
+                models.Value("g"),
+                function="regexp_replace",
+                output_field=models.TextField(),
+            )
+            similarity = models.Func(
+                each_hanzi_a_word,
+                models.Value(spaced(title)),
+                function="similarity",
+                output_field=models.FloatField(),
+            )
+            found = list(
+                candidates.annotate(similarity=similarity)
+                .filter(similarity__gte=SIMILAR_THRESHOLD)
+                .order_by("-similarity", "-pk")
+                .only("pk", "title", "division_id", "raised_on", "status")[:limit]
+            )
+            for issue in found:
+                issue.similarity = round(float(issue.similarity), 3)  # type: ignore[attr-defined]
+            return found
+        rows = list(
+            candidates.order_by("-raised_at").only(
+                "pk", "title", "division_id", "raised_on", "status"
+            )[:SIMILAR_FALLBACK_ROWS]
+        )
+        for issue in rows:
+            issue.similarity = round(_pair_similarity(title, issue.title), 3)  # type: ignore[attr-defined]
+        rows = [i for i in rows if i.similarity >= SIMILAR_THRESHOLD]  # type: ignore[attr-defined]
+        rows.sort(key=lambda i: (-i.similarity, -i.pk))  # type: ignore[attr-defined]
+        return rows[:limit]
 
     def overdue(self, as_of: datetime | None = None) -> IssueQuerySet:
         return self.unresolved().filter(due_at__lt=as_of or timezone.now())
@@ -241,6 +331,8 @@ class Issue(models.Model):
         ASSIGNED = "assigned", pgettext_lazy("issue status", "assigned")
         CLAIMED = "claimed", pgettext_lazy("issue status", "claimed")
         RESOLVED = "resolved", pgettext_lazy("issue status", "resolved")
+        # Closed as a duplicate of another issue (merged_into), which answers for it.
+        MERGED = "merged", pgettext_lazy("issue status", "merged")
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
@@ -385,6 +477,18 @@ class Issue(models.Model):
         blank=True,
         related_name="+",
     )
+    # The survivor this issue was merged into (status merged); one problem, several reports.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_issues",
+        # Read only from the survivor's side on one issue page; the column is mostly empty
+        # and an index would be one more write on every issue.
+        db_index=False,
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = IssueQuerySet.as_manager()
@@ -434,6 +538,10 @@ class Issue(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.status == self.Status.RESOLVED
+
+    @property
+    def is_merged(self) -> bool:
+        return self.status == self.Status.MERGED
 
     @property
     def awaits_rating(self) -> bool:
@@ -656,6 +764,11 @@ class IssueEvent(models.Model):
             "decision_corrected",
             pgettext_lazy("timeline step", "meeting decision corrected"),
         )
+        # One problem, one issue (一事一件): merged into another (on the merged issue) or
+        # another merged into this one (on the survivor); `related_issue` names the other.
+        MERGED = "merged", _("merged")
+        # Someone else reported the same problem and was added as a reporter of this issue.
+        REPORTED_AGAIN = "reported_again", _("reported again")
 
     issue = models.ForeignKey(
         Issue,
@@ -691,6 +804,18 @@ class IssueEvent(models.Model):
     # An assignment's co-handling departments (the lead is `department`).
     co_departments = models.ManyToManyField(
         Department, verbose_name=_("co-handling departments"), related_name="+", blank=True
+    )
+    # The other issue of a merge; kept plain (no constraint, no index) as the timeline is
+    # append-only and read one issue at a time.
+    related_issue = models.ForeignKey(
+        Issue,
+        verbose_name=_("related issue"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
 
@@ -732,6 +857,56 @@ class FollowUpOutcome(models.TextChoices):
     REACHED = "reached", _("reached")
     UNREACHABLE = "unreachable", _("unreachable")
     DECLINED = "declined", _("declined to rate")
+
+
+class IssueReport(models.Model):
+    """A further reporter of an issue's problem (一事一件): a cadre who heard of it elsewhere
+    and linked their report to it instead of raising another, or the reporter of an issue that
+    was merged into it. Each is answered when the issue is resolved."""
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="reports"
+    )
+    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    division = models.ForeignKey(
+        Division, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="+"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The issue this report came from when it was merged; empty when linked directly.
+    merged_from = models.ForeignKey(
+        Issue,
+        verbose_name=_("merged from"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    raised_on = models.DateField(_("found on"))
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("further report")
+        verbose_name_plural = _("further reports")
+        ordering = ["issue", "created_at", "id"]
+        constraints = [
+            # A merged issue's reporters come over once.
+            models.UniqueConstraint(
+                fields=["issue", "merged_from"],
+                condition=Q(merged_from__isnull=False),
+                name="issuereport_merged_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.reporter_name or self.division_id}"
 
 
 class NotificationQuerySet(models.QuerySet):

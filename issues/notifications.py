@@ -24,12 +24,21 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dispatch.models import Membership, Posting, Tier, ancestor_code, tier_above
 
-from .models import Extension, Issue, IssueEvent, Notification, NotificationPreference, Rating
+from .models import (
+    Extension,
+    Issue,
+    IssueEvent,
+    IssueReport,
+    Notification,
+    NotificationPreference,
+    Rating,
+)
 from .tracking import resident_link
 
 WORK_ORDER_KINDS = [
@@ -221,13 +230,28 @@ def resident_texts(event_ids: list[int]) -> list[Text]:
     tracking link) and resolved (the answer, shortened to keep the message in one segment
     where it can, and the rating link). In Chinese, whatever the language of the request."""
     texts = []
+    # Every further reporter of a resolved issue (linked, or merged into it) hears the answer
+    # too: one more query, for the issues resolved among these events.
+    others: dict[int, list[str]] = {}
+    for issue_id, phone in (
+        IssueReport.objects.filter(
+            issue__events__pk__in=event_ids,
+            issue__events__kind=IssueEvent.Kind.RESOLVED,
+            issue__anonymised_at__isnull=True,
+        )
+        .exclude(reporter_phone="")
+        .values_list("issue_id", "reporter_phone")
+        .distinct()
+        .order_by("issue_id", "reporter_phone")
+    ):
+        others.setdefault(issue_id, []).append(phone)
     events = (
         IssueEvent.objects.filter(
             pk__in=event_ids,
             kind__in=[IssueEvent.Kind.RAISED, IssueEvent.Kind.RESOLVED],
             issue__anonymised_at__isnull=True,
         )
-        .exclude(issue__reporter_phone="")
+        .exclude(Q(issue__reporter_phone="") & ~Q(issue_id__in=list(others)))
         .values("kind", "issue_id", "issue__reporter_phone", "issue__resolution")
         .order_by("id")
     )
@@ -235,6 +259,8 @@ def resident_texts(event_ids: list[int]) -> list[Text]:
         for event in events:
             number, link = str(event["issue_id"]), resident_link(event["issue_id"])
             if event["kind"] == IssueEvent.Kind.RAISED:
+                if not event["issue__reporter_phone"]:
+                    continue
                 text = _("Your issue was received, number %(number)s. Progress: %(link)s") % {
                     "number": number,
                     "link": link,
@@ -245,9 +271,9 @@ def resident_texts(event_ids: list[int]) -> list[Text]:
             room = SEGMENT - len(shell % {"number": number, "answer": "", "link": link})
             answer = _shorten(event["issue__resolution"], max(room, 8))
             text = shell % {"number": number, "answer": answer, "link": link}
-            texts.append(
-                Text(event["issue__reporter_phone"], text, "rating", [number, answer, link])
-            )
+            phones = [event["issue__reporter_phone"], *others.pop(event["issue_id"], [])]
+            for phone in dict.fromkeys(p for p in phones if p):
+                texts.append(Text(phone, text, "rating", [number, answer, link]))
     return texts
 
 

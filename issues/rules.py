@@ -42,11 +42,26 @@ CO_DEPT = "co_department"  # a member of a co-handling department of an assigned
 ACK_PENDING = "ack_pending"
 # An office member or leader of the holder or of a division above it (may supervise).
 SUPERIOR = "superior"
+# An office member of the holder or of a division above it: the issue is in their office's
+# hands, at their tier or below (who may merge duplicates).
+OFFICE_HOLDING = "office_holding"
 # Who decides the pending extension request: the holder's office for a department's
 # request; the office one tier up for an office's or leader's (a city leader at city tier).
 DECIDER = "decider"
 EVERY_CAPACITY = frozenset(
-    {CADRE, OFFICE, LEADER, HOLDER_LEADER, CLAIMER, RAISER, OFFICE_OVER, VIEWER, SUPERIOR, DECIDER}
+    {
+        CADRE,
+        OFFICE,
+        LEADER,
+        HOLDER_LEADER,
+        CLAIMER,
+        RAISER,
+        OFFICE_OVER,
+        OFFICE_HOLDING,
+        VIEWER,
+        SUPERIOR,
+        DECIDER,
+    }
 )
 # The holder of an issue: who answers for it now.
 HOLDER = {CADRE, OFFICE, CLAIMER, LEAD_DEPT}
@@ -194,6 +209,13 @@ ACTIONS: dict[
     ),
     "reopen": ({OFFICE}, lambda i, h: i.is_resolved, _("Only a resolved issue can be reopened.")),
     "comment": ({VIEWER}, lambda i, h: True, ""),
+    # One problem, one issue: an office holding both (the holder is its division or lies
+    # below it) merges one into the other (the service checks both).
+    "merge": (
+        {OFFICE_HOLDING},
+        lambda i, h: not i.is_resolved,
+        _("A resolved issue is not merged; reopen it first."),
+    ),
     # What the public reads: whoever may act on the issue, whatever its state.
     "publish": ({CADRE, OFFICE, LEADER, CLAIMER}, lambda i, h: True, ""),
 }
@@ -239,6 +261,10 @@ def _decides(j, issue: Issue) -> bool:
 EXCLUDED: dict[str, str] = {"feedback": RAISER, "followup": RAISER}
 
 
+# What may still be done to an issue merged into another: talk about it.
+AFTER_MERGE = {"comment"}
+
+
 def capacities(user: Actor, issue: Issue) -> set[str]:
     """The capacities `user` holds on `issue`; empty when it lies outside their jurisdiction."""
     j = jurisdiction(user)
@@ -272,6 +298,8 @@ def capacities(user: Actor, issue: Issue) -> set[str]:
         held.add(OFFICE_OVER)
     if j.is_superior_of(holder):
         held.add(SUPERIOR)
+    if j.is_over(holder):
+        held.add(OFFICE_HOLDING)
     if _decides(j, issue):
         held.add(DECIDER)
     return held
@@ -291,6 +319,12 @@ def check(user: Actor, issue: Issue, action: str) -> set[str]:
             raise NotFound(_("No such issue."))
         if not held & allowed or EXCLUDED.get(action) in held:
             raise NotPermitted(_("You may not do this to this issue."))
+    # A merged issue is closed to every step but talk: its survivor answers for it.
+    if issue.is_merged and action not in AFTER_MERGE:
+        raise TransitionError(
+            _("This issue was merged into #%(number)s: act on that one.")
+            % {"number": issue.merged_into_id}
+        )
     if not fits(issue, held):
         raise TransitionError(message(issue) if callable(message) else message)
     return set(held)
@@ -302,7 +336,10 @@ def allowed_actions(user: Actor, issue: Issue) -> list[str]:
     return [
         name
         for name, (allowed, fits, _m) in ACTIONS.items()
-        if held & allowed and EXCLUDED.get(name) not in held and fits(issue, held)
+        if (not issue.is_merged or name in AFTER_MERGE)
+        and held & allowed
+        and EXCLUDED.get(name) not in held
+        and fits(issue, held)
     ]
 
 

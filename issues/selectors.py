@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 
 from dispatch.models import PREFIX_LENGTH, TIERS, Department, Division, Tier, within_q
 
-from .models import Issue, IssueEvent, IssueQuerySet, Rating, SupervisionOrder
+from .models import Issue, IssueEvent, IssueQuerySet, IssueReport, Rating, SupervisionOrder
 
 # "Small matters do not leave the grid" (小事不出网格): an issue of a grid resolved at the
 # front line, never having climbed to the town.
@@ -34,7 +34,7 @@ def grid_ranking(
     if until:
         qs = qs.filter(raised_on__lte=until)
     rows = (
-        qs.filter(grid__isnull=False)
+        qs.filter(PROBLEM, grid__isnull=False)
         .order_by()
         .values("grid_id", "grid__name", "grid__division_id", "grid__division__name")
         .annotate(
@@ -84,6 +84,7 @@ def stats(
     by_category = [
         {"category": row["category__code"], "found": row["found"], "resolved": row["resolved"]}
         for row in qs.order_by()
+        .filter(PROBLEM)
         .values("category__code")
         .annotate(found=Count("id"), resolved=Count("id", filter=RESOLVED))
         .order_by("-found", "category__code")
@@ -92,10 +93,35 @@ def stats(
 
 
 RESOLVED = Q(status=Issue.Status.RESOLVED)
+# One problem counts once (一事一件): an issue merged into another is one more report of the
+# survivor's problem, not a problem of its own.
+PROBLEM = ~Q(status=Issue.Status.MERGED)
 
 
 def _counts() -> dict:
-    """The aggregate of every figure, for one subtree or grouped by many."""
+    """The aggregate of every figure, for one subtree or grouped by many. Every figure counts
+    problems (merged issues left out) except `reports`: every issue raised, merged or not,
+    and every further report linked to one (IssueReport not from a merge)."""
+    linked = (
+        IssueReport.objects.filter(issue=OuterRef("pk"), merged_from__isnull=True)
+        .order_by()
+        .values("issue")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return {
+        "reports": Count("id") + Coalesce(Sum(Subquery(linked)), 0),
+        **{name: _problems(count) for name, count in _problem_counts().items()},
+    }
+
+
+def _problems(count: Count) -> Count:
+    """`count` restricted to problems (merged issues left out)."""
+    condition = count.filter
+    return Count("id", filter=PROBLEM & condition if condition is not None else PROBLEM)
+
+
+def _problem_counts() -> dict:
     resolved = RESOLVED
     return {
         "found": Count("id"),
@@ -124,6 +150,7 @@ def _figures(totals: dict, by_category: list[dict], **period) -> dict:
     return {
         **period,
         "found": found,
+        "reports": totals["reports"],
         "resolved_on_spot": totals["resolved_on_spot"],
         "resolved_in_grid": totals["resolved_in_grid"],
         "reached": {t: totals[f"reached_{t}"] for t in TIERS[1:]},
@@ -325,7 +352,8 @@ def town_stats(towns: list[str], *, since: date, until: date) -> dict[str, dict]
     }
     by_category: dict[str, list[dict]] = {}
     for row in (
-        qs.values("town", "category__code")
+        qs.filter(PROBLEM)
+        .values("town", "category__code")
         .annotate(found=Count("id"), resolved=Count("id", filter=RESOLVED))
         .order_by("town", "-found", "category__code")
     ):

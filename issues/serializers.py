@@ -123,6 +123,7 @@ class IssueSerializer(serializers.ModelSerializer):
             "extensions",
             "pending_extension",
             "supervision",
+            "merged_into",
         ]
         read_only_fields = fields
 
@@ -198,6 +199,7 @@ class EventSerializer(serializers.ModelSerializer):
             "note",
             "department",
             "co_departments",
+            "related_issue",
             "at",
         ]
         read_only_fields = fields
@@ -325,7 +327,10 @@ class StatsSerializer(serializers.Serializer):
     within = serializers.CharField(allow_null=True)
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField(allow_null=True)
-    found = serializers.IntegerField()
+    found = serializers.IntegerField(help_text="Problems found: a merged group counts once.")
+    reports = serializers.IntegerField(
+        help_text="Reports of them: every issue raised, merged ones too, and further reports."
+    )
     resolved_on_spot = serializers.IntegerField()
     resolved_in_grid = serializers.IntegerField()
     reached = Reached()
@@ -450,3 +455,35 @@ class NotificationReadSerializer(serializers.Serializer):
         if not attrs.get("ids") and not attrs.get("all"):
             raise serializers.ValidationError(_("Send ids, or all: true."))
         return attrs
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    division = serializers.CharField(max_length=12, help_text="The village where it was found.")
+    category = serializers.SlugField(max_length=40)
+    title = serializers.CharField(max_length=200)
+
+
+class SimilarIssueSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    division = serializers.CharField(source="division_id")
+    raised_on = serializers.DateField()
+    similarity = serializers.FloatField(help_text="0 to 1; pg_trgm's trigram similarity.")
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The surviving issue."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class ReportAgainSerializer(serializers.Serializer):
+    division = serializers.CharField(max_length=12, help_text="Where this report was heard.")
+    reporter_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, default=""
+    )
+    reporter_phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from common.errors import NotFound, NotPermitted, StaleVersion
+from common.errors import NotFound, NotPermitted, StaleVersion, TransitionError
 from common.phones import normalize_phone
 from dispatch.models import (
     Department,
@@ -46,6 +46,7 @@ from .models import (
     FollowUpOutcome,
     Issue,
     IssueEvent,
+    IssueReport,
     Rating,
     RatingSource,
     SupervisionOrder,
@@ -71,6 +72,8 @@ __all__ = [
     "return_issue",
     "set_public_description",
     "supervise_issue",
+    "merge_issue",
+    "report_again",
 ]
 
 MANUAL_ESCALATION_REASONS = [r for r in EscalationReason.values if r != EscalationReason.OVERDUE]
@@ -993,3 +996,148 @@ def reply_supervision(
             department=order.department,
         )
     return issue
+
+
+# One problem, one issue (一事一件) ---------------------------------------------------------------
+
+
+def report_again(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    division: Division | str | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    note: str = "",
+    raised_on: date | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """Add a further report of the same problem to an open issue instead of raising another:
+    the reporter (who may be nobody in particular) is answered with the issue, and the issue's
+    timeline records it. A cadre posted at `division`, or an office over it, who sees the
+    issue. ValidationError for bad input; NotFound, NotPermitted, TransitionError (resolved or
+    merged) as the rules say. Without `division`: the actor's post in the issue's town, else
+    the issue's own village."""
+    now = now or timezone.now()
+    code = division.code if isinstance(division, Division) else str(division or "")
+    if not code:
+        origin = (
+            issue.division_id
+            if isinstance(issue, Issue)
+            else Issue.objects.filter(pk=issue).values_list("division_id", flat=True).first()
+        ) or ""
+        posts = sorted(c for c in jurisdiction(actor).cadre_at if c[:9] == origin[:9])
+        code = posts[0] if posts else origin
+    errors: dict[str, list[str]] = {}
+    if not Division.objects.filter(code=code, tier=Tier.VILLAGE).exists():
+        errors["division"] = [_("Issues are raised in a village, community or enterprise.")]
+    if len(reporter_name or "") > 50:
+        errors["reporter_name"] = [_("At most 50 characters.")]
+    try:
+        reporter_phone = normalize_phone(reporter_phone or "")
+    except ValidationError as exc:
+        errors["reporter_phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    j = jurisdiction(actor)
+    if not (code in j.cadre_at or j.is_over(code)):
+        raise NotPermitted(_("Only a cadre posted here or an office over it raises issues here."))
+    with transaction.atomic():
+        # Whoever sees the issue may comment on it; adding a report is for those who may
+        # raise one where it was heard, on an issue still open (the diary form offers it).
+        issue = _lock(issue, actor, "comment", None, now)
+        if issue.is_merged or issue.is_resolved:
+            raise TransitionError(_("The issue is already closed: raise a new one."))
+        IssueReport.objects.create(
+            issue=issue,
+            reporter_name=(reporter_name or "").strip(),
+            reporter_phone=reporter_phone,
+            division_id=code,
+            raised_by=actor,
+            raised_on=raised_on or timezone.localdate(now),
+            created_at=now,
+        )
+        _save(issue, [])
+        _record(issue, IssueEvent.Kind.REPORTED_AGAIN, actor, at=now, note=note or "")
+    return issue
+
+
+def merge_issue(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    into: Issue | int,
+    note: str = "",
+    now: datetime | None = None,
+) -> Issue:
+    """Merge `issue` into `into`, the survivor (one problem heard in several villages): the
+    merged issue closes with status `merged`, its reporter and further reporters become the
+    survivor's (each is answered when the survivor is resolved), and both timelines record the
+    merge, each naming the other. An office member of both holders (or a superuser). Returns
+    the survivor. ValidationError when they are the same issue; NotFound, NotPermitted and
+    TransitionError (either resolved or merged) as the rules say."""
+    now = now or timezone.now()
+    pk = issue.pk if isinstance(issue, Issue) else issue
+    into_pk = into.pk if isinstance(into, Issue) else into
+    if str(pk) == str(into_pk):
+        raise ValidationError({"into": [_("An issue is not merged into itself.")]})
+    with transaction.atomic():
+        # Both rows locked, always in id order, so that two merges of the same pair in
+        # opposite directions wait for each other instead of deadlocking.
+        locked = {}
+        for key in sorted([pk, into_pk], key=lambda v: int(v) if str(v).isdigit() else -1):
+            locked[key] = _lock(key, actor, "merge", None, now)
+        merged, survivor = locked[pk], locked[into_pk]
+        if merged.reporter_name or merged.reporter_phone or merged.raised_by_id:
+            IssueReport.objects.create(
+                issue=survivor,
+                reporter_name=merged.reporter_name,
+                reporter_phone=merged.reporter_phone,
+                division_id=merged.division_id,
+                raised_by_id=merged.raised_by_id,
+                merged_from=merged,
+                raised_on=merged.raised_on,
+                created_at=now,
+            )
+        IssueReport.objects.filter(issue=merged).update(issue=survivor)
+        Issue.objects.filter(merged_into=merged).update(merged_into=survivor)
+        merged.status = Issue.Status.MERGED
+        merged.merged_into = survivor
+        # The reporter is now the survivor's to answer; the merged issue keeps nothing of them.
+        merged.reporter_name = ""
+        merged.reporter_phone = ""
+        fields = _clear_work_order(merged, tier_too=True)
+        merged.department = None
+        merged.claimed_by = None
+        _save(
+            merged,
+            [
+                "status",
+                "merged_into",
+                "reporter_name",
+                "reporter_phone",
+                "department",
+                "claimed_by",
+                *fields,
+            ],
+        )
+        _save(survivor, [])
+        _record(
+            merged,
+            IssueEvent.Kind.MERGED,
+            actor,
+            at=now,
+            note=note or "",
+            reason="into",
+            related_issue=survivor,
+        )
+        _record(
+            survivor,
+            IssueEvent.Kind.MERGED,
+            actor,
+            at=now,
+            note=note or "",
+            reason="from",
+            related_issue=merged,
+        )
+    return survivor

@@ -103,7 +103,10 @@ def escalate_overdue(
 
 
 def _overdue_at(tier: str, as_of: datetime):
-    return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(status=Issue.Status.RESOLVED)
+    # A merged issue waits for nothing: its survivor carries the deadline.
+    return Issue.objects.filter(tier=tier, due_at__lt=as_of).exclude(
+        status__in=[Issue.Status.RESOLVED, Issue.Status.MERGED]
+    )
 
 
 def _sweep(

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -45,6 +46,7 @@ from .models import (
     FollowUpOutcome,
     Issue,
     IssueEvent,
+    IssueReport,
     Notification,
     NotificationPreference,
     RatingSource,
@@ -104,7 +106,9 @@ def _load(request, pk: int) -> Issue:
         Issue.objects.visible_to(request.user)
         .for_list()
         .with_work_order()
-        .select_related("claimed_by__cadre", "raised_by__cadre"),
+        .select_related("claimed_by__cadre", "raised_by__cadre")
+        # Whether others reported it too: their list is read only when there are some.
+        .annotate(has_reports=Exists(IssueReport.objects.filter(issue=OuterRef("pk")))),
         pk=pk,
     )
 
@@ -176,6 +180,11 @@ def _detail(request, issue: Issue, bound: dict | None = None, status: int = 200)
             "events": events,
             "actions": actions,
             "reporter_phone": phone,
+            "further_reports": (
+                list(issue.reports.select_related("division"))
+                if getattr(issue, "has_reports", False)
+                else []
+            ),
             # A link to call only for whoever reads the number whole (who may act on it).
             "reporter_tel": tel_uri(phone) if phone and phone == issue.reporter_phone else "",
         },

@@ -247,10 +247,10 @@ def _write_agendas(meeting_ids: list[int], week: str) -> None:
             SELECT 1 FROM {item} a JOIN {meeting} e ON e.id = a.meeting_id
             WHERE a.issue_id = i.id AND e.town_id = m.town_id AND e.week < %s
         ), {placeholders}
-        FROM {meeting} m JOIN {issue} i ON i.holder_id = m.town_id AND i.status <> %s
+        FROM {meeting} m JOIN {issue} i ON i.holder_id = m.town_id AND i.status NOT IN (%s, %s)
         WHERE m.id IN ({ids})
     """
-    params = [week, *defaults, Issue.Status.RESOLVED.value, *meeting_ids]
+    params = [week, *defaults, Issue.Status.RESOLVED.value, Issue.Status.MERGED.value, *meeting_ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from issues.deadlines import is_workday
-from issues.models import FollowUpOutcome, Issue, IssueEvent, IssueQuerySet
+from issues.models import FollowUpOutcome, Issue, IssueEvent, IssueQuerySet, IssueReport
 from sms.services import forget_messages
 
 
@@ -38,12 +38,24 @@ def allow_lookup(client: str, number: str) -> bool:
 
 def find_issue(number: str, phone_last4: str) -> Issue | None:
     """The issue numbered `number` whose reporter's phone ends in `phone_last4`; None for
-    every failure alike (no such issue, wrong digits, no phone kept)."""
+    every failure alike (no such issue, wrong digits, no phone kept). A merged issue's
+    reporter, whose phone moved to the survivor as a further report, finds the survivor;
+    so does a further reporter with the survivor's number."""
     if not (number.isdigit() and len(phone_last4) == 4 and phone_last4.isdigit()):
         return None
+    pk = int(number)
+    if pk > 2**63 - 1:
+        return None
+    reported = IssueReport.objects.filter(
+        reporter_phone__endswith=phone_last4, issue=OuterRef("pk")
+    ).filter(Q(merged_from_id=pk) | Q(issue_id=pk))
     return (
-        Issue.objects.filter(pk=int(number), reporter_phone__endswith=phone_last4)
-        .exclude(reporter_phone="")
+        Issue.objects.filter(
+            (Q(pk=pk) & Q(reporter_phone__endswith=phone_last4) & ~Q(reporter_phone=""))
+            | Q(Exists(reported), merged_issues__pk=pk)
+            | Q(Exists(reported), pk=pk)
+        )
+        .distinct()
         .first()
     )
 
@@ -102,3 +114,5 @@ def anonymise_reporters(*, now: datetime | None = None, batch_size: int = 2000) 
             done += Issue.objects.filter(pk__in=ids).update(
                 reporter_name="", reporter_phone="", anonymised_at=now
             )
+            # The further reporters of the same problem were answered with it.
+            IssueReport.objects.filter(issue_id__in=ids).update(reporter_name="", reporter_phone="")

@@ -51,6 +51,9 @@ def resident_page(request: HttpRequest, token: str) -> HttpResponse:
     issue = Issue.objects.select_related("holder", "category").filter(pk=issue_id).first()
     if issue_id is None or issue is None:
         raise Http404
+    if issue.merged_into_id is not None:
+        # Merged as the same problem: the resident follows the issue that answers for it.
+        return redirect("residents:page", token=make_token(issue.merged_into_id))
     form = RatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -27,6 +27,7 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
+from fieldwork.api import CampaignViewSet, DeploymentViewSet
 from issues.api import (
     CategoryViewSet,
     IssueViewSet,
@@ -87,6 +88,9 @@ router.register("needs", NeedViewSet, basename="need")
 router.register("offers", OfferViewSet, basename="offer")
 router.register("followups", FollowUpViewSet, basename="followup")
 router.register("notifications", NotificationViewSet, basename="notification")
+# Field work: campaigns of visits and 下沉 deployments.
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("deployments", DeploymentViewSet, basename="deployment")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

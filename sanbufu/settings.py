@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "ops",
     "sms",
     "residents",
+    # Households visited, campaigns and 下沉 deployments.
+    "fieldwork",
     "sanbufu",
 ]
 

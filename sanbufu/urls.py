@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("residents.urls")),
     path("", include("sms.urls")),
+    path("", include("fieldwork.urls")),
 ]
 
 handler404 = "sanbufu.views.not_found"

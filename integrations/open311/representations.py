@@ -126,7 +126,7 @@ def service_request(issue: Issue, extensions: bool) -> dict:
     seen = [e.at for e in events if e.is_public or e.kind == Kind.PUBLISHED]
     data = {
         "service_request_id": str(issue.pk),
-        "status": "closed" if issue.is_resolved else "open",
+        "status": "closed" if issue.is_resolved or issue.is_merged else "open",
         "status_notes": status_notes(events),
         "service_name": str(issue.category),
         "service_code": issue.category.code,

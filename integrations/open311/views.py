@@ -167,9 +167,9 @@ class RequestListView(Open311View):
                 raised_at__gte=query["start_date"], raised_at__lte=query["end_date"]
             )
             if query.get("status") == {"open"}:
-                issues = issues.exclude(status=Issue.Status.RESOLVED)
+                issues = issues.unresolved()
             elif query.get("status") == {"closed"}:
-                issues = issues.filter(status=Issue.Status.RESOLVED)
+                issues = issues.filter(status__in=[Issue.Status.RESOLVED, Issue.Status.MERGED])
         issues = issues.order_by("-raised_at", "-id")[:MAX_REQUESTS]
         return Response([service_request(i, query["extensions"]) for i in issues])
 
@@ -221,6 +221,23 @@ class RequestListView(Open311View):
             )
         except ValidationError as exc:
             raise Open311Error(400, " ".join(exc.messages)) from None
+        # One problem, one issue: a request like open issues of the town is raised all the
+        # same (the public cannot choose among internal issues), and the offices read on its
+        # timeline which ones, to merge it if it is the same problem.
+        similar = [
+            i.pk
+            for i in Issue.objects.similar_to(
+                division=division.code, category=category, title=title
+            )
+            if i.pk != issue.pk
+        ]
+        if similar:
+            issue_services.comment_issue(
+                actor=None,
+                issue=issue,
+                note=_("Open issues like this one, perhaps the same problem: %(numbers)s")
+                % {"numbers": ", ".join(f"#{pk}" for pk in similar)},
+            )
         answer = [{"service_request_id": str(issue.pk), "service_notice": "", "account_id": None}]
         return Response(answer, status=status.HTTP_201_CREATED)
 

@@ -141,6 +141,7 @@ def test_events_are_the_timeline_oldest_first(client_for, issue, village_cadre, 
         "note",
         "department",
         "co_departments",
+        "related_issue",
         "at",
     }
     assert events[1]["tier_from"] == "village" and events[1]["tier_to"] == "town"

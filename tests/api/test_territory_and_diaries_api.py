@@ -279,8 +279,8 @@ def test_diary_list_runs_a_fixed_number_of_queries(
             issues=[{"title": f"问题{i}", "category": "water"}],
         )
     client = client_for(superuser)
-    # token lookup, count, page, the page's issue ids
-    with django_assert_num_queries(4):
+    # token lookup, count, page, the page's issue ids, duties, households and enterprises
+    with django_assert_num_queries(7):
         answer = client.get(f"/api/v1/diaries/?page_size={page_size}")
     assert len(answer.json()["results"]) == page_size
     assert all(len(row["issues"]) == 1 for row in answer.json()["results"])

@@ -256,3 +256,22 @@ def test_admin_add_form_shows_the_new_key_once(client, superuser):
     assert integration.key_hash == hash_key(key)
     again = client.get(f"/admin/integrations/integration/{integration.pk}/change/")
     assert key not in again.content.decode()
+
+
+def test_a_request_like_an_open_issue_is_raised_and_its_timeline_names_that_one(
+    root, keqiao_key, shaoxing
+):
+    known = IssueFactory(
+        division=shaoxing.xiejiawu, category=CategoryFactory(code="water"), title="村口水管破裂"
+    )
+    answer = post(
+        root,
+        api_key=keqiao_key,
+        service_code="water",
+        address_id="330603008250",
+        description="村口水管破裂，路面积水",
+    )
+    assert answer.status_code == 201, answer.text
+    issue = Issue.objects.get(pk=int(answer.json()[0]["service_request_id"]))
+    [note] = issue.events.filter(kind="commented").values_list("note", flat=True)
+    assert f"#{known.pk}" in note
