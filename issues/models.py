@@ -365,6 +365,14 @@ class Issue(models.Model):
         related_name="+",
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Where it was found (WGS84), from the phone's location with the user's consent or from
+    # a photo's EXIF; the division stays what places the issue.
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
 
     objects = IssueQuerySet.as_manager()
 
@@ -385,6 +393,11 @@ class Issue(models.Model):
             models.CheckConstraint(
                 name="issue_assigned_has_department",
                 condition=~Q(status="assigned") | Q(department__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="issue_point_in_range",
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
             ),
         ]
         # Each index names the query it serves. visible_to and ?within= (origin code LIKE
@@ -630,6 +643,10 @@ class IssueEvent(models.Model):
         EXTENSION_DECIDED = "extension_decided", _("extension decided")
         SUPERVISION_REPLIED = "supervision_replied", _("supervision answered")
         FOLLOWED_UP = "followed_up", _("followed up")
+        ATTACHED = "attached", _("evidence added")
+        DETACHED = "detached", _("evidence removed")
+        PHOTO_PUBLISHED = "photo_published", _("photo made public")
+        LOCATED = "located", _("place recorded")
 
     issue = models.ForeignKey(
         Issue,
@@ -686,7 +703,22 @@ class IssueEvent(models.Model):
     def is_public(self) -> bool:
         """Whether the public timeline shows this step (never with its note: notes are the
         offices' own words; the public reads fixed phrases, see integrations.open311)."""
-        return self.kind not in (self.Kind.COMMENTED, self.Kind.PUBLISHED, self.Kind.FOLLOWED_UP)
+        return self.kind not in PRIVATE_KINDS
+
+
+# Steps the public timeline leaves out: the offices' own words and the evidence's handling
+# (public photos show on their own).
+PRIVATE_KINDS = frozenset(
+    {
+        IssueEvent.Kind.COMMENTED,
+        IssueEvent.Kind.PUBLISHED,
+        IssueEvent.Kind.FOLLOWED_UP,
+        IssueEvent.Kind.ATTACHED,
+        IssueEvent.Kind.DETACHED,
+        IssueEvent.Kind.PHOTO_PUBLISHED,
+        IssueEvent.Kind.LOCATED,
+    }
+)
 
 
 # Where a rating came from (IssueEvent.reason of a feedback event; a follow-up call's event
