@@ -149,3 +149,21 @@ class Attachment(models.Model):
     @property
     def has_point(self) -> bool:
         return self.latitude is not None and self.longitude is not None
+
+
+def live_attachments() -> models.Prefetch:
+    """Prefetch an issue list's files in one query (as `issue.live_attachments`)."""
+    return models.Prefetch(
+        "attachments",
+        queryset=Attachment.objects.filter(deleted_at__isnull=True).order_by("uploaded_at", "id"),
+        to_attr="live_attachments",
+    )
+
+
+def public_photos() -> models.Prefetch:
+    """Prefetch what the public sees of an issue's files (as `issue.public_photos`)."""
+    return models.Prefetch(
+        "attachments",
+        queryset=Attachment.objects.public().order_by("uploaded_at", "id"),
+        to_attr="public_photos",
+    )

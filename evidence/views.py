@@ -62,11 +62,31 @@ def _send(
     return response
 
 
-@login_required
+def _api_user(request: HttpRequest):
+    """The user of an API token (Authorization: Token ...), for the `url` the API hands out;
+    None without one. A wrong token is no user: the view answers as to anyone logged out."""
+    if not request.headers.get("Authorization", "").startswith("Token "):
+        return None
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    try:
+        found = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
 @require_GET
 def attachment_file(request: HttpRequest, pk: int, thumbnail: bool = False) -> HttpResponse:
-    """A file of an issue the user sees; anything else is a 404."""
-    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
+    """A file of an issue the user sees (a session, or an API token); anything else is a
+    404, and a visitor not logged in is sent to the login page."""
+    user = request.user if request.user.is_authenticated else _api_user(request)
+    if user is None:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    attachment = get_object_or_404(Attachment.objects.visible_to(user), pk=pk)
     return _send(request, attachment, thumbnail, public=False)
 
 

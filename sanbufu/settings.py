@@ -266,6 +266,7 @@ if S3_BUCKET:
             "querystring_expire": env_int("S3_URL_SECONDS", 300),
             "file_overwrite": False,
             "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
         },
     }
 else:
@@ -558,6 +559,9 @@ SPECTACULAR_SETTINGS = {
         # Co-building.
         "UnitKindEnum": "contracts.models.Unit.Kind",
         "ResourceKindEnum": "contracts.models.Kind",
+        # Evidence.
+        "AttachmentRoleEnum": "evidence.models.Attachment.Role",
+        "AttachmentKindEnum": "evidence.models.Attachment.Kind",
     },
 }
 
