@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.forms import PageForm, add_service_errors
 from dispatch.models import Posting
 from durable.idempotency import new_token
+from evidence.forms import EvidenceField
 from issues.forms import CHOOSE
 from issues.models import DESCRIPTION_MAX_LENGTH
 
@@ -81,6 +82,14 @@ class IssueForm(PageForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    photos = EvidenceField(label=_("Photos"))
+    # Filled by the "use my location" button (static/js/evidence.js), with the user's consent.
+    latitude = forms.DecimalField(
+        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput
+    )
+    longitude = forms.DecimalField(
+        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, categories, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,6 +138,9 @@ class BaseIssueFormSet(forms.BaseFormSet):
             "reporter_phone": data.get("reporter_phone", ""),
             "resolved_on_spot": bool(data.get("resolved_on_spot")),
             "resolution": data.get("resolution", ""),
+            "photos": data.get("photos") or [],
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
         }
 
     def specs(self) -> list[dict]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from common.phones import normalize_phone
 from dispatch.models import Grid, Posting
+from evidence.services import add_evidence
 from issues import services as issue_services
 from issues.models import Category
 
@@ -142,8 +143,14 @@ def log_diary_entry(
                     reporter_name=spec.get("reporter_name", ""),
                     reporter_phone=spec.get("reporter_phone", ""),
                     raised_on=visited_on,
+                    latitude=spec.get("latitude"),
+                    longitude=spec.get("longitude"),
                     now=now,
                 )
+                if spec.get("photos"):
+                    add_evidence(
+                        actor=actor, issue=issue, files=spec["photos"], diary_entry=entry, now=now
+                    )
                 if spec.get("resolved_on_spot"):
                     issue = issue_services.resolve_on_spot(
                         actor=actor, issue=issue, resolution=spec["resolution"], now=now

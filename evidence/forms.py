@@ -68,5 +68,14 @@ class EvidenceField(forms.FileField):
 
 
 class EvidenceForm(forms.Form):
+    """The issue page's "add a photo": files, what they show, and the phone's location when
+    the user chose to send it (a point recorded on the issue)."""
+
     files = EvidenceField(required=True, label=_("Photos or documents"), documents=True)
     role = forms.ChoiceField(label=_("Shows"), choices=Attachment.Role.choices, required=False)
+    latitude = forms.DecimalField(
+        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput
+    )
+    longitude = forms.DecimalField(
+        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
+    )

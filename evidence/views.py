@@ -11,11 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
+from issues import services as issue_services
 from issues.models import Issue
 
 from . import services
@@ -35,7 +37,7 @@ def _send(
     content_type = "image/jpeg" if field is attachment.thumbnail else attachment.content_type
     storage = field.storage
     cache = "public, max-age=86400" if public else "private, max-age=300"
-    if hasattr(storage, "bucket_name"):
+    if hasattr(storage, "bucket_name") and settings.S3_REDIRECT:
         # S3: a redirect to a presigned URL of a few minutes (S3_URL_SECONDS); the store
         # sends the bytes, the link is useless after it expires.
         response: HttpResponse = HttpResponseRedirect(storage.url(field.name))
@@ -50,7 +52,7 @@ def _send(
     else:
         try:
             response = FileResponse(field.open("rb"), content_type=content_type)
-        except FileNotFoundError:
+        except (FileNotFoundError, OSError):
             raise Http404 from None
     response["Cache-Control"] = cache
     response["X-Content-Type-Options"] = "nosniff"
@@ -106,13 +108,23 @@ def add(request: HttpRequest, issue_id: int) -> HttpResponse:
     issue = get_object_or_404(Issue.objects.visible_to(request.user), pk=issue_id)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            added = services.add_evidence(
-                actor=request.user,
-                issue=issue,
-                files=form.cleaned_data["files"],
-                role=form.cleaned_data["role"] or Attachment.Role.BEFORE,
-            )
+            with transaction.atomic():
+                if data["latitude"] is not None and data["longitude"] is not None:
+                    issue_services.set_issue_point(
+                        actor=request.user,
+                        issue=issue.pk,
+                        latitude=data["latitude"],
+                        longitude=data["longitude"],
+                        source="phone",
+                    )
+                added = services.add_evidence(
+                    actor=request.user,
+                    issue=issue,
+                    files=data["files"],
+                    role=data["role"] or Attachment.Role.BEFORE,
+                )
         except (ValidationError, DomainError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -170,11 +171,14 @@ def issue_action(request, pk: int, action: str):
     if action not in PAGE_ACTIONS:
         raise Http404
     page_action = PAGE_ACTIONS[action]
-    form = page_action.form(request.POST, prefix=action, issue=issue)
+    form = page_action.form(request.POST, request.FILES, prefix=action, issue=issue)
     back = safe_next(request, reverse("issues:detail", args=[issue.pk]))
     if form.is_valid():
         try:
-            page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+            # The step and its photos (checked by the form already) stand or fall together.
+            with transaction.atomic():
+                page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+                _add_photos(request.user, issue, page_action, form.cleaned_data.get("photos"))
         except ValidationError as exc:
             add_service_errors(form, exc)
         except DomainError as exc:
@@ -187,6 +191,22 @@ def issue_action(request, pk: int, action: str):
                 return redirect("issues:queue")
             return redirect(back)
     return _detail(request, issue, bound={action: form}, status=400)
+
+
+def _add_photos(user, issue: Issue, page_action, photos) -> None:
+    """Attach a form's photos to the step it just wrote (evidence, imported here: the
+    evidence app depends on this one)."""
+    if not photos:
+        return
+    from evidence.services import add_evidence, latest_event
+
+    add_evidence(
+        actor=user,
+        issue=issue.pk,
+        files=photos,
+        role=page_action.evidence_role,
+        event=latest_event(issue, page_action.evidence_event, user),
+    )
 
 
 # What the board offers on a claimed issue besides assigning and resolving, when allowed.

@@ -251,7 +251,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 S3_BUCKET = env_str("S3_BUCKET")
 if S3_BUCKET:
-    _default_storage = {
+    _default_storage: dict[str, object] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
@@ -269,7 +269,11 @@ if S3_BUCKET:
             "signature_version": "s3v4",
         },
     }
-else:
+# On S3, a reader is redirected to a presigned URL of the store's endpoint, which the browser
+# must reach; S3_REDIRECT=0 streams the file through the application instead (a store on a
+# private network, as MinIO in docker-compose.yml).
+S3_REDIRECT = env_bool("S3_REDIRECT", default=True)
+if not S3_BUCKET:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
@@ -365,6 +369,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+if S3_BUCKET and S3_REDIRECT and env_str("S3_ENDPOINT_URL"):
+    # Evidence is sent by a redirect to a presigned URL of the store: images load from there.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        "/".join(env_str("S3_ENDPOINT_URL").split("/")[:3])
+    )
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server: the web process, the worker and beat exchange messages through files under var/.
