@@ -22,6 +22,7 @@ from common.forms import add_service_errors, safe_next
 from common.phones import tel_uri
 from dispatch.models import Department, Posting, Tier
 from dispatch.services import jurisdiction
+from evidence.models import live_attachments
 
 from .forms import (
     PAGE_ACTIONS,
@@ -262,6 +263,7 @@ def board(request):
     claimable = list(
         held.claimable()
         .for_list()
+        .prefetch_related(live_attachments())
         .annotate(
             late=Case(
                 When(due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -283,6 +285,7 @@ def board(request):
         .filter(claimed_by=user)
         .unresolved()
         .for_list()
+        .prefetch_related(live_attachments())
         .with_work_order()
         .order_by("due_at", "pk")
     )

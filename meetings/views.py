@@ -18,6 +18,7 @@ from common.tables import Table, attachment
 from common.weeks import current_week, week_label
 from dispatch.models import Department
 from dispatch.services import display_name, jurisdiction
+from evidence.models import issue_attachments
 
 from . import services
 from .forms import CloseMeetingForm, DecideForm
@@ -36,7 +37,9 @@ def _meeting_items(meeting: Meeting):
             "issue__department",
             "department",
             "decided_by__cadre",
-        ).order_by("-new", "issue__raised_at", "issue_id")
+        )
+        .prefetch_related(issue_attachments())
+        .order_by("-new", "issue__raised_at", "issue_id")
     )
 
 
