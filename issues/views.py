@@ -53,6 +53,9 @@ REASON_LABELS = {
     "arbitrated": _("arbitration: assigned again after a hand-back"),
     "approved": _("approved"),
     "rejected": _("rejected"),
+    # Where a recorded place came from.
+    "photo": _("read from a photo"),
+    "phone": _("the phone's location"),
 }
 
 

@@ -89,6 +89,7 @@
     // Setting input.files below fires no change event, so this runs once per choice.
     if (!window.DataTransfer || !input.files.length) return;
     var longest = parseInt(input.dataset.resize, 10) || 1600;
+    input.removeAttribute("data-resized");
     var form = input.form;
     var buttons = form ? form.querySelectorAll("button[type=submit]") : [];
     buttons.forEach(function (b) { b.disabled = true; });
@@ -97,6 +98,8 @@
         var transfer = new DataTransfer();
         files.forEach(function (f) { transfer.items.add(f); });
         input.files = transfer.files;
+        // Marks the input done (what remains to send is final), for people and tests alike.
+        input.setAttribute("data-resized", String(files.length));
         input.dispatchEvent(new Event("evidence:resized", { bubbles: true }));
       })
       .finally(function () {
