@@ -106,7 +106,7 @@ def _check_image(data: bytes) -> Checked:
     if width * height > pixels:
         raise _refuse(
             _("The photo has %(mp)s megapixels; at most %(limit)s are accepted.")
-            % {"mp": f"{width * height / 1e6:.0f}", "limit": f"{pixels / 1e6:.0f}"}
+            % {"mp": f"{width * height / 1e6:.1f}", "limit": f"{pixels / 1e6:.1f}"}
         )
     content_type, stored_format = formats
     exif = image.getexif()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .checks import check_upload
@@ -29,6 +31,16 @@ class CameraInput(forms.ClearableFileInput):
         super().__init__({**base, **(attrs or {})})
 
 
+# Built when shown, in the language of the request (the fields are made at import time).
+_help_text = lazy(
+    lambda: (
+        gettext("Photos (JPEG, PNG, WebP, HEIC) up to %(mb)d MB each.")
+        % {"mb": settings.SANBUFU_ATTACHMENT_MAX_BYTES // 1048576}
+    ),
+    str,
+)
+
+
 class EvidenceField(forms.FileField):
     """A list of files, each checked by evidence.checks (content, size, pixels); cleans to the
     list of Checked results, which the services store without checking again."""
@@ -39,11 +51,7 @@ class EvidenceField(forms.FileField):
         self.documents = documents
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", CameraInput(documents=documents))
-        kwargs.setdefault(
-            "help_text",
-            _("Photos (JPEG, PNG, WebP, HEIC) up to %(mb)d MB each.")
-            % {"mb": settings.SANBUFU_ATTACHMENT_MAX_BYTES // 1048576},
-        )
+        kwargs.setdefault("help_text", _help_text())
         super().__init__(**kwargs)
 
     def clean(self, data, initial=None):

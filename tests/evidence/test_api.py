@@ -53,7 +53,7 @@ def test_a_file_claiming_to_be_a_jpeg_but_not_is_a_clear_400(client_for, issue, 
     fake = SimpleUploadedFile("photo.jpg", b"<html>not a photo</html>" * 10, "image/jpeg")
     answer = client_for(village_cadre).post(url(issue), {"file": [fake]}, format="multipart")
     assert answer.status_code == 400
-    assert "photo.jpg: This file is not a photo or document" in answer.json()["file"][0]
+    assert "photo.jpg: 该文件不是可识别的照片或文档" in answer.json()["file"][0]
     assert not Attachment.objects.exists()
 
 
@@ -62,7 +62,7 @@ def test_an_oversized_image_is_a_400_and_stores_nothing(client_for, issue, villa
     big = SimpleUploadedFile("big.png", png(60, 60), "image/png")
     small = SimpleUploadedFile("small.png", png(10, 10), "image/png")
     answer = client_for(village_cadre).post(url(issue), {"file": [small, big]}, format="multipart")
-    assert answer.status_code == 400 and "megapixels" in answer.json()["file"][0]
+    assert answer.status_code == 400 and "百万像素" in answer.json()["file"][0]
     assert not Attachment.objects.exists()
 
 

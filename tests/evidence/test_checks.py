@@ -32,7 +32,7 @@ def test_a_photo_is_stored_without_its_exif_after_place_and_time_are_read():
 def test_a_file_named_jpeg_that_is_not_an_image_is_refused_with_a_reason():
     with pytest.raises(ValidationError) as refused:
         check_upload(upload(b"MZ\x90\x00 this is a program, not a photo" * 20))
-    assert "not a photo or document" in refused.value.message_dict["file"][0]
+    assert "不是可识别的照片或文档" in refused.value.message_dict["file"][0]
 
 
 def test_a_file_over_the_size_limit_is_refused(settings):
@@ -46,7 +46,7 @@ def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(settings)
     settings.SANBUFU_ATTACHMENT_MAX_PIXELS = 100 * 100
     with pytest.raises(ValidationError) as refused:
         check_upload(upload(png(101, 100), "a.png", "image/png"))
-    assert "megapixels" in refused.value.message_dict["file"][0]
+    assert "百万像素" in refused.value.message_dict["file"][0]
 
 
 def test_png_is_kept_as_png_and_pdf_as_a_document():
