@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 try:  # HEIC from iPhones, when pillow-heif is installed; otherwise refused as unknown.
-    from pillow_heif import register_heif_opener
+    from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
 
     register_heif_opener()
 except ImportError:  # pragma: no cover - optional
@@ -146,7 +146,7 @@ def _encode(image: Image.Image, stored_format: str) -> bytes:
 
 
 def make_thumbnail(content: bytes, size: int) -> bytes:
-    image = Image.open(io.BytesIO(content))
+    image: Image.Image = Image.open(io.BytesIO(content))
     image.thumbnail((size, size))
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")

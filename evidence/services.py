@@ -189,7 +189,7 @@ def set_attachment_public(
             return found
         issue_services.record_evidence_event(
             actor=actor,
-            issue=found.issue_id,
+            issue=found.issue_id or 0,  # _load found it attached
             kind=IssueEvent.Kind.PHOTO_PUBLISHED,
             action="publish",
             note=(_("photo %(id)d shown") if public else _("photo %(id)d hidden"))
@@ -214,7 +214,7 @@ def remove_attachment(
         try:
             issue_services.record_evidence_event(
                 actor=actor,
-                issue=found.issue_id,
+                issue=found.issue_id or 0,
                 kind=IssueEvent.Kind.DETACHED,
                 action="comment" if own else "publish",
                 note=" ".join(
@@ -255,7 +255,7 @@ def make_attachment_thumbnail(attachment_id: int) -> bool:
     won = Attachment.objects.filter(pk=attachment_id, thumbnail="", deleted_at__isnull=True).update(
         thumbnail=field.name
     )
-    if not won:
+    if not won and field.name:
         field.storage.delete(field.name)
     return bool(won)
 
