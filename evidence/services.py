@@ -27,9 +27,11 @@ def upload_attachment(
     *, actor, upload, documents: bool = True, now: datetime | None = None
 ) -> Attachment:
     """Check and store one file, not yet attached to anything: anyone logged in, or the system
-    (actor None). The row is committed at once, so a form that then fails leaves an upload the
-    hourly cleanup removes. `upload` is a file, or the Checked result of check_upload. Raises
-    ValidationError {"file": [...]} for a file refused."""
+    (actor None). Outside a transaction the row commits at once, and an upload never attached
+    is removed by the hourly cleanup; inside one (a form's step and its photos) it stands or
+    falls with the rest, though a rolled-back file stays in the store without a row. `upload`
+    is a file, or the Checked result of check_upload. Raises ValidationError {"file": [...]}
+    for a file refused."""
     checked = upload if isinstance(upload, Checked) else check_upload(upload, documents=documents)
     attachment = Attachment(
         kind=checked.kind,

@@ -44,7 +44,7 @@ def _send(
         response["Cache-Control"] = "private, no-store"
         return response
     if settings.SANBUFU_X_ACCEL_REDIRECT:
-        # nginx sends the file from its internal location (deploy/nginx.conf).
+        # nginx sends the file from an `internal` location aliasing MEDIA_ROOT (README).
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = (
             settings.SANBUFU_X_ACCEL_REDIRECT.rstrip("/") + "/" + quote(field.name)
