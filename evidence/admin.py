@@ -40,6 +40,11 @@ class AttachmentInline(ReadOnlyInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
+    def has_view_permission(self, request, obj=None):
+        # Whoever reads the issue here reads its files (the admin already limits the issues
+        # to the jurisdiction, and each file's view checks visible_to again).
+        return request.user.has_perm("issues.view_issue")
+
 
 # The issue's admin page lists its evidence too; issues itself knows nothing of this app.
 IssueAdmin.inlines = [*IssueAdmin.inlines, AttachmentInline]

@@ -112,3 +112,20 @@ def test_progress_photos_come_with_the_progress_note(
     assert answer.status_code == 302
     [added] = Attachment.objects.all()
     assert added.role == "progress" and added.event.kind == IssueEvent.Kind.PROGRESS
+
+
+def test_the_admin_issue_page_and_the_agenda_print_show_thumbnails(
+    client, village_cadre, town_office
+):
+    from meetings.services import convene_meetings
+
+    issue = IssueFactory(actor=village_cadre)
+    [added] = services.add_evidence(actor=village_cadre, issue=issue, files=[photo()])
+    thumb = reverse("evidence:thumb", args=[added.pk])
+    issue_services.escalate_issue(actor=village_cadre, issue=issue, reason="beyond_authority")
+    convene_meetings()
+    client.force_login(town_office)
+    assert thumb in client.get(f"/admin/issues/issue/{issue.pk}/change/").content.decode()
+    meeting = issue.agenda_items.get().meeting
+    assert thumb in client.get(reverse("meetings:print", args=[meeting.pk])).content.decode()
+    assert thumb in client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
