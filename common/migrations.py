@@ -43,3 +43,23 @@ class RemoveIndexConcurrently(postgres.RemoveIndexConcurrently):
         return migrations.RemoveIndex.database_backwards(
             self, app_label, schema_editor, from_state, to_state
         )
+
+
+class AddCheckConstraintNotValid(migrations.AddConstraint):
+    """A CHECK constraint on a table that already holds rows. On PostgreSQL it is added NOT
+    VALID (a catalogue change: no scan under the ACCESS EXCLUSIVE lock) and then validated,
+    which scans under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on (the
+    migration must declare `atomic = False`, so the two statements commit apart). Elsewhere
+    the plain operation."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        statement = self.constraint.create_sql(model, schema_editor)
+        schema_editor.execute(f"{statement} NOT VALID")
+        table = schema_editor.quote_name(model._meta.db_table)
+        name = schema_editor.quote_name(self.constraint.name)
+        schema_editor.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.forms import PageForm, add_service_errors
 from dispatch.models import Posting
 from durable.idempotency import new_token
+from evidence.forms import EvidenceField
 from issues.forms import CHOOSE
 from issues.models import DESCRIPTION_MAX_LENGTH
 
@@ -122,6 +123,14 @@ class IssueForm(PageForm):
         label=_("The same problem as"), required=False, min_value=1, widget=forms.RadioSelect
     )
     new_anyway = forms.BooleanField(label=_("It is a different problem: raise it"), required=False)
+    photos = EvidenceField(label=_("Photos"))
+    # Filled by the "use my location" button (static/js/evidence.js), with the user's consent.
+    latitude = forms.DecimalField(
+        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput
+    )
+    longitude = forms.DecimalField(
+        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, categories, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -171,6 +180,9 @@ class BaseIssueFormSet(forms.BaseFormSet):
             "resolved_on_spot": bool(data.get("resolved_on_spot")),
             "resolution": data.get("resolution", ""),
             "same_as": data.get("same_as"),
+            "photos": data.get("photos") or [],
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
         }
 
     def offer_similar(self, similar) -> bool:

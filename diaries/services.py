@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from common.errors import DomainError
 from common.phones import normalize_phone
 from dispatch.models import Enterprise, Grid, Posting
+from evidence.services import add_evidence
 from fieldwork.models import Household
 from issues import services as issue_services
 from issues.models import Category
@@ -212,8 +213,14 @@ def log_diary_entry(
                     reporter_name=spec.get("reporter_name", ""),
                     reporter_phone=spec.get("reporter_phone", ""),
                     raised_on=visited_on,
+                    latitude=spec.get("latitude"),
+                    longitude=spec.get("longitude"),
                     now=now,
                 )
+                if spec.get("photos"):
+                    add_evidence(
+                        actor=actor, issue=issue, files=spec["photos"], diary_entry=entry, now=now
+                    )
                 if spec.get("resolved_on_spot"):
                     issue = issue_services.resolve_on_spot(
                         actor=actor, issue=issue, resolution=spec["resolution"], now=now

@@ -120,7 +120,10 @@ def diary_new(request):
     if request.method == "POST":
         form = DiaryEntryForm(request.POST, postings=postings, **whom)
         formset = IssueFormSet(
-            request.POST, prefix="issues", form_kwargs={"categories": categories, "grids": grids}
+            request.POST,
+            request.FILES,
+            prefix="issues",
+            form_kwargs={"categories": categories, "grids": grids},
         )
         token = request.POST.get("submission_token", "")[:64]
         if token and (saved := _saved_by(request.user, token)):

@@ -25,6 +25,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -36,6 +37,9 @@ from common.pagination import IdsFirstPagination
 from dispatch.models import Enterprise, Grid
 from dispatch.services import jurisdiction
 from durable.idempotency import HEADER_PARAMETER, KEY_REUSED_RESPONSE, idempotent
+from evidence import services as evidence_services
+from evidence.models import live_attachments
+from evidence.serializers import AttachmentSerializer, AttachmentUploadSerializer
 
 from . import services
 from .filters import IssueFilter
@@ -204,8 +208,12 @@ class IssueViewSet(
             # A page of JSON names the category by code and two users by username; every
             # other relation is its id (the work order's parts are read whole), so joining
             # the other tables would only slow the page.
-            return issues.select_related("category", "claimed_by", "raised_by").with_work_order()
-        return issues.for_list().with_work_order()
+            return (
+                issues.select_related("category", "claimed_by", "raised_by")
+                .with_work_order()
+                .prefetch_related(live_attachments())
+            )
+        return issues.for_list().with_work_order().prefetch_related(live_attachments())
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -244,8 +252,42 @@ class IssueViewSet(
         return Response(self._fresh(issue.pk), status=status.HTTP_201_CREATED)
 
     def _fresh(self, pk: int) -> dict:
-        issue = Issue.objects.for_list().with_work_order().get(pk=pk)
+        issue = (
+            Issue.objects.for_list()
+            .with_work_order()
+            .prefetch_related(live_attachments())
+            .get(pk=pk)
+        )
         return IssueSerializer(issue, context=self.get_serializer_context()).data
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer(many=True), **WRITE_ERRORS},
+        description=(
+            "Add photos (JPEG, PNG, WebP, HEIC) or PDF documents to the issue: one or more "
+            "multipart `file` parts and an optional `role` (before, progress, after). Each "
+            "file is checked by its content; EXIF is removed from what is stored."
+        ),
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        filterset_class=None,
+        parser_classes=[MultiPartParser],
+    )
+    def attachments(self, request, pk=None):
+        issue = self.get_object()
+        data = AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        added = evidence_services.add_evidence(
+            actor=request.user,
+            issue=issue.pk,
+            files=data.validated_data["file"],
+            role=data.validated_data["role"],
+        )
+        body = AttachmentSerializer(added, many=True, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @idempotent
     def _transition(self, request, serializer_class, service) -> Response:

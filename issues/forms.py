@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.forms import PageForm
 from dispatch.models import Department, Posting, Tier
+from evidence.forms import EvidenceField
 
 from . import services
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     EscalationReason,
     FollowUpOutcome,
     Issue,
+    IssueEvent,
     NotificationPreference,
     Rating,
     RatingSource,
@@ -93,8 +95,9 @@ class ActionForm(PageForm):
             self.initial.setdefault("version", issue.version)
 
     def service_kwargs(self) -> dict:
-        """The service's keyword arguments (the version included: None when not sent)."""
-        return dict(self.cleaned_data)
+        """The service's keyword arguments (the version included: None when not sent); the
+        photos go to evidence after the service (issues.views.issue_action)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "photos"}
 
 
 def note_field(label=None) -> forms.CharField:
@@ -107,6 +110,7 @@ class ResolveForm(ActionForm):
     resolution = forms.CharField(
         label=_("How it was resolved"), widget=forms.Textarea(attrs={"rows": 3})
     )
+    photos = EvidenceField(label=_("Photos after the work"))
 
 
 class EscalateForm(ActionForm):
@@ -206,6 +210,7 @@ class HandBackForm(ActionForm):
 
 class ProgressForm(ActionForm):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+    photos = EvidenceField(label=_("Photos"))
 
 
 class ExtensionForm(ActionForm):
@@ -275,6 +280,10 @@ class PageAction(NamedTuple):
     title: str
     submit: str
     done: str
+    # What photos sent with the form show (evidence.models.Attachment.Role), and the kind of
+    # the step they come with.
+    evidence_role: str = ""
+    evidence_event: str = ""
 
 
 # The form and service of every action of issues.rules but resolving on the spot (part of the diary), in the order
@@ -300,6 +309,8 @@ PAGE_ACTIONS = {
         _("Report progress"),
         _("Post progress"),
         _("Your progress note was added."),
+        "progress",
+        IssueEvent.Kind.PROGRESS,
     ),
     "resolve": PageAction(
         ResolveForm,
@@ -307,6 +318,8 @@ PAGE_ACTIONS = {
         _("Resolve"),
         _("Mark resolved"),
         _("The issue is resolved."),
+        "after",
+        IssueEvent.Kind.RESOLVED,
     ),
     "escalate": PageAction(
         EscalateForm,

@@ -490,6 +490,14 @@ class Issue(models.Model):
         db_index=False,
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Where it was found (WGS84), from the phone's location with the user's consent or from
+    # a photo's EXIF; the division stays what places the issue.
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
 
     objects = IssueQuerySet.as_manager()
 
@@ -510,6 +518,11 @@ class Issue(models.Model):
             models.CheckConstraint(
                 name="issue_assigned_has_department",
                 condition=~Q(status="assigned") | Q(department__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="issue_point_in_range",
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
             ),
         ]
         # Each index names the query it serves. visible_to and ?within= (origin code LIKE
@@ -769,6 +782,10 @@ class IssueEvent(models.Model):
         MERGED = "merged", _("merged")
         # Someone else reported the same problem and was added as a reporter of this issue.
         REPORTED_AGAIN = "reported_again", _("reported again")
+        ATTACHED = "attached", _("evidence added")
+        DETACHED = "detached", _("evidence removed")
+        PHOTO_PUBLISHED = "photo_published", _("photo made public")
+        LOCATED = "located", _("place recorded")
 
     issue = models.ForeignKey(
         Issue,
@@ -837,12 +854,23 @@ class IssueEvent(models.Model):
     def is_public(self) -> bool:
         """Whether the public timeline shows this step (never with its note: notes are the
         offices' own words; the public reads fixed phrases, see integrations.open311)."""
-        return self.kind not in (
-            self.Kind.COMMENTED,
-            self.Kind.PUBLISHED,
-            self.Kind.FOLLOWED_UP,
-            self.Kind.DECISION_CORRECTED,
-        )
+        return self.kind not in PRIVATE_KINDS
+
+
+# Steps the public timeline leaves out: the offices' own words and the evidence's handling
+# (public photos show on their own).
+PRIVATE_KINDS = frozenset(
+    {
+        IssueEvent.Kind.COMMENTED,
+        IssueEvent.Kind.PUBLISHED,
+        IssueEvent.Kind.FOLLOWED_UP,
+        IssueEvent.Kind.DECISION_CORRECTED,
+        IssueEvent.Kind.ATTACHED,
+        IssueEvent.Kind.DETACHED,
+        IssueEvent.Kind.PHOTO_PUBLISHED,
+        IssueEvent.Kind.LOCATED,
+    }
+)
 
 
 # Where a rating came from (IssueEvent.reason of a feedback event; a follow-up call's event

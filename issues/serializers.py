@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dispatch.models import Division, Tier
+from evidence.serializers import AttachmentSerializer
 
 from . import rules
 from .models import (
@@ -83,6 +84,9 @@ class IssueSerializer(serializers.ModelSerializer):
     pending_extension = PendingExtensionSerializer(read_only=True, allow_null=True)
     supervision = SupervisionSerializer(read_only=True, allow_null=True)
     ack_state = serializers.SerializerMethodField()
+    latitude = serializers.FloatField(read_only=True, allow_null=True)
+    longitude = serializers.FloatField(read_only=True, allow_null=True)
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Issue
@@ -124,8 +128,19 @@ class IssueSerializer(serializers.ModelSerializer):
             "pending_extension",
             "supervision",
             "merged_into",
+            "latitude",
+            "longitude",
+            "attachments",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj: Issue) -> list[dict]:
+        # Prefetched by the viewset (evidence.models.live_attachments); one query otherwise.
+        files = getattr(obj, "live_attachments", None)
+        if files is None:
+            files = obj.attachments.filter(deleted_at__isnull=True).order_by("uploaded_at", "id")
+        return AttachmentSerializer(files, many=True, context=self.context).data
 
     def _now(self):
         if "now" not in self.context:
@@ -170,6 +185,11 @@ class IssueCreateSerializer(serializers.Serializer):
     )
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    # Where it was found (WGS84), both or neither; a point never replaces the division.
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
 
 
 class TierOrNullField(serializers.ChoiceField):

@@ -10,6 +10,7 @@ meetings, Open311 and tasks all call these; none writes `Issue.status` itself.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -217,6 +218,8 @@ def raise_issue(
     reporter_name: str = "",
     reporter_phone: str = "",
     raised_on: date | None = None,
+    latitude: Decimal | float | str | None = None,
+    longitude: Decimal | float | str | None = None,
     now: datetime | None = None,
 ) -> Issue:
     """Raise an issue at village tier, held by its origin division, due by that tier's deadline.
@@ -259,6 +262,11 @@ def raise_issue(
         reporter_phone = normalize_phone(reporter_phone)
     except ValidationError as exc:
         errors["reporter_phone"] = exc.messages
+    try:
+        point = _point(latitude, longitude)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        point = (None, None)
     raised_on = raised_on or timezone.localdate(now)
     if raised_on > timezone.localdate(now):
         errors["raised_on"] = [_("An issue cannot be found in the future.")]
@@ -294,10 +302,83 @@ def raise_issue(
             peak_tier=Tier.VILLAGE,
             arrived_at=now,
             due_at=due_at(category, Tier.VILLAGE, now),  # type: ignore[arg-type]
+            latitude=point[0],
+            longitude=point[1],
         )
         issue.save()
         _record(issue, IssueEvent.Kind.RAISED, actor, at=now, tier_from="")
     return issue
+
+
+SIX_PLACES = Decimal("0.000001")
+
+
+def _point(
+    latitude: Decimal | float | str | None, longitude: Decimal | float | str | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """A WGS84 point to six places (about 0.1 m), both parts or neither. Raises
+    ValidationError naming the field at fault."""
+    if latitude in (None, "") and longitude in (None, ""):
+        return None, None
+    if latitude in (None, "") or longitude in (None, ""):
+        raise ValidationError({"latitude": [_("Give both latitude and longitude, or neither.")]})
+    try:
+        lat = Decimal(str(latitude)).quantize(SIX_PLACES)
+        lon = Decimal(str(longitude)).quantize(SIX_PLACES)
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"latitude": [_("Not a latitude and longitude.")]}) from None
+    if not lat.is_finite() or not -90 <= lat <= 90:
+        raise ValidationError({"latitude": [_("A latitude lies between -90 and 90.")]})
+    if not lon.is_finite() or not -180 <= lon <= 180:
+        raise ValidationError({"longitude": [_("A longitude lies between -180 and 180.")]})
+    return lat, lon
+
+
+def set_issue_point(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    latitude: Decimal | float | str | None,
+    longitude: Decimal | float | str | None,
+    source: str = "",
+    overwrite: bool = True,
+    now: datetime | None = None,
+) -> Issue:
+    """Record where the issue was found (a phone's location, a photo's EXIF): anyone who sees
+    the issue, as for a comment. With overwrite False a point already there is kept (a photo
+    does not move a place someone chose). Writes a `located` event when the point changes.
+    Raises ValidationError for a point out of range."""
+    lat, lon = _point(latitude, longitude)
+    now = now or timezone.now()
+    with transaction.atomic():
+        issue = _lock(issue, actor, "comment", None)
+        if (issue.latitude is not None and not overwrite) or (
+            issue.latitude == lat and issue.longitude == lon
+        ):
+            return issue
+        issue.latitude, issue.longitude = lat, lon
+        _save(issue, ["latitude", "longitude"])
+        note = f"{lat},{lon}" if lat is not None else ""
+        _record(issue, IssueEvent.Kind.LOCATED, actor, at=now, note=note, reason=source[:40])
+    return issue
+
+
+def record_evidence_event(
+    *,
+    actor: Actor,
+    issue: Issue | int,
+    kind: str,
+    action: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> IssueEvent:
+    """The timeline step of evidence added, removed or made public (evidence.services calls
+    it inside its own transaction): checks `action` in rules for the actor and locks the
+    issue, so a photo cannot be added to an issue the actor may no longer see."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(issue, actor, action, None)
+        return _record(locked, kind, actor, at=now, note=note)
 
 
 # Transitions --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -31,6 +32,7 @@ from common.forms import add_service_errors, safe_next
 from common.phones import tel_uri
 from dispatch.models import Department, Division, Posting, Tier
 from dispatch.services import jurisdiction
+from evidence.models import live_attachments
 
 from .forms import (
     PAGE_ACTIONS,
@@ -64,6 +66,9 @@ REASON_LABELS = {
     "arbitrated": _("arbitration: assigned again after a hand-back"),
     "approved": _("approved"),
     "rejected": _("rejected"),
+    # Where a recorded place came from.
+    "photo": _("read from a photo"),
+    "phone": _("the phone's location"),
 }
 
 
@@ -211,11 +216,14 @@ def issue_action(request, pk: int, action: str):
     if action not in PAGE_ACTIONS:
         raise Http404
     page_action = PAGE_ACTIONS[action]
-    form = page_action.form(request.POST, prefix=action, issue=issue)
+    form = page_action.form(request.POST, request.FILES, prefix=action, issue=issue)
     back = safe_next(request, reverse("issues:detail", args=[issue.pk]))
     if form.is_valid():
         try:
-            page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+            # The step and its photos (checked by the form already) stand or fall together.
+            with transaction.atomic():
+                page_action.service(actor=request.user, issue=issue, **form.service_kwargs())
+                _add_photos(request.user, issue, page_action, form.cleaned_data.get("photos"))
         except ValidationError as exc:
             add_service_errors(form, exc)
         except DomainError as exc:
@@ -228,6 +236,22 @@ def issue_action(request, pk: int, action: str):
                 return redirect("issues:queue")
             return redirect(back)
     return _detail(request, issue, bound={action: form}, status=400)
+
+
+def _add_photos(user, issue: Issue, page_action, photos) -> None:
+    """Attach a form's photos to the step it just wrote (evidence, imported here: the
+    evidence app depends on this one)."""
+    if not photos:
+        return
+    from evidence.services import add_evidence, latest_event
+
+    add_evidence(
+        actor=user,
+        issue=issue.pk,
+        files=photos,
+        role=page_action.evidence_role,
+        event=latest_event(issue, page_action.evidence_event, user),
+    )
 
 
 # What the board offers on a claimed issue besides assigning and resolving, when allowed.
@@ -312,6 +336,7 @@ def board(request):
         held.claimable()
         .for_list()
         .with_history(BOARD_STEPS)
+        .prefetch_related(live_attachments())
         .annotate(
             late=Case(
                 When(due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -334,6 +359,7 @@ def board(request):
         .filter(claimed_by=user)
         .unresolved()
         .for_list()
+        .prefetch_related(live_attachments())
         .with_work_order()
         .with_history(BOARD_STEPS)
         .order_by("due_at", "pk")

@@ -20,6 +20,7 @@ from common.tables import Table, attachment
 from common.weeks import current_week, week_label
 from dispatch.models import Department
 from dispatch.services import display_name, jurisdiction
+from evidence.models import live_attachments
 from issues.models import Issue
 from issues.views import add_history
 
@@ -36,16 +37,16 @@ def _visible_meetings(user):
 
 
 def _meeting_items(meeting: Meeting) -> list[AgendaItem]:
-    """The agenda with each issue's escalation reason and latest steps, and each decision's
-    corrections: five queries whatever the length of the agenda."""
+    """The agenda with each issue's escalation reason, latest steps and files, and each
+    decision's corrections: six queries whatever the length of the agenda."""
     items = list(
         meeting.items.select_related("department", "decided_by__cadre")
         .prefetch_related(
             Prefetch(
                 "issue",
-                queryset=Issue.objects.select_related(
-                    "division", "category", "department"
-                ).with_history(AGENDA_STEPS),
+                queryset=Issue.objects.select_related("division", "category", "department")
+                .with_history(AGENDA_STEPS)
+                .prefetch_related(live_attachments()),
             ),
             Prefetch(
                 "corrections",

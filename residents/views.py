@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from common.errors import DomainError
 from dispatch.services import jurisdiction
+from evidence.models import Attachment
 from issues import services
 from issues.models import Issue, IssueEvent, RatingSource
 from issues.tracking import make_token, read_token
@@ -77,6 +78,10 @@ def resident_page(request: HttpRequest, token: str) -> HttpResponse:
             "issue": issue,
             "timeline": _public_timeline(issue),
             "form": form if issue.awaits_rating else None,
+            # Only photos marked public (by whoever acts on the issue) reach this page.
+            "photos": list(
+                Attachment.objects.public().filter(issue=issue).order_by("uploaded_at", "id")
+            ),
         },
         status=400 if form.is_bound else 200,
     )

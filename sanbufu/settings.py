@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "residents",
     # Households visited, campaigns and 下沉 deployments.
     "fieldwork",
+    "evidence",
     "sanbufu",
 ]
 
@@ -246,8 +247,41 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded evidence (photos, documents): private files under the var directory, or in an
+# S3-compatible store (MinIO in docker-compose.yml) when S3_BUCKET is set. Neither is served
+# directly: evidence.views checks visible_to first (see SANBUFU_X_ACCEL_REDIRECT).
+MEDIA_ROOT = VAR_DIR / "media"
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    _default_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("S3_REGION", "us-east-1"),
+            "location": env_str("S3_PREFIX"),
+            # Private objects; a reader gets a presigned URL that lasts this many seconds.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_SECONDS", 300),
+            "file_overwrite": False,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+        },
+    }
+# On S3, a reader is redirected to a presigned URL of the store's endpoint, which the browser
+# must reach; S3_REDIRECT=0 streams the file through the application instead (a store on a
+# private network, as MinIO in docker-compose.yml).
+S3_REDIRECT = env_bool("S3_REDIRECT", default=True)
+if not S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -337,6 +371,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+if S3_BUCKET and S3_REDIRECT and env_str("S3_ENDPOINT_URL"):
+    # Evidence is sent by a redirect to a presigned URL of the store: images load from there.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        "/".join(env_str("S3_ENDPOINT_URL").split("/")[:3])
+    )
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server: the web process, the worker and beat exchange messages through files under var/.
@@ -416,6 +455,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "residents.tasks.anonymise_reporters_task",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Every hour, remove evidence uploaded but never attached to an issue within
+    # SANBUFU_ABANDONED_UPLOAD_HOURS (a form that failed or was left).
+    "remove-abandoned-uploads-hourly": {
+        "task": "evidence.tasks.remove_abandoned_uploads_task",
+        "schedule": crontab(minute=50),
+    },
     # Every hour, forget the answers of idempotency keys older than their lifetime.
     "purge-idempotency-keys-hourly": {
         "task": "durable.tasks.purge_idempotency_keys_task",
@@ -474,6 +519,17 @@ SANBUFU_EXTENSION_LIMIT = env_int("EXTENSION_LIMIT", 3)
 SANBUFU_EXTENSION_MAX_DAYS = env_int("EXTENSION_MAX_DAYS", 10)
 SANBUFU_SUPERVISION_REPLY_DAYS = env_int("SUPERVISION_REPLY_DAYS", 2)
 
+# Evidence (evidence app): limits of one file and of one issue, checked on the server.
+SANBUFU_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+SANBUFU_ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
+SANBUFU_ATTACHMENTS_PER_ISSUE = env_int("ATTACHMENTS_PER_ISSUE", 20)
+SANBUFU_ABANDONED_UPLOAD_HOURS = env_int("ABANDONED_UPLOAD_HOURS", 24)
+# The longer side of a thumbnail, in pixels.
+SANBUFU_THUMBNAIL_SIZE = 320
+# When nginx fronts the application: the internal location that maps to MEDIA_ROOT (e.g.
+# "/protected-media/"); the view checks access and nginx sends the file. Empty: Django sends it.
+SANBUFU_X_ACCEL_REDIRECT = env_str("X_ACCEL_REDIRECT")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -514,6 +570,9 @@ SPECTACULAR_SETTINGS = {
         # Co-building.
         "UnitKindEnum": "contracts.models.Unit.Kind",
         "ResourceKindEnum": "contracts.models.Kind",
+        # Evidence.
+        "AttachmentRoleEnum": "evidence.models.Attachment.Role",
+        "AttachmentKindEnum": "evidence.models.Attachment.Kind",
     },
 }
 

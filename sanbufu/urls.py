@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("diaries.urls")),
     path("", include("contracts.urls")),
     path("", include("residents.urls")),
+    path("", include("evidence.urls")),
     path("", include("sms.urls")),
     path("", include("fieldwork.urls")),
 ]

@@ -1,12 +1,13 @@
 """Shared test setup: settings for speed, optional services, and persona fixtures.
 
-Sections: settings, services (postgres/redis/browser markers and SANBUFU_REQUIRE), tasks
+Sections: settings, services (postgres/redis/browser/s3 markers and SANBUFU_REQUIRE), tasks
 and queries, territory, personas. Keep new fixtures in the section they belong to.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -58,8 +59,14 @@ def pytest_configure(config):
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Uploaded evidence of a run goes to a scratch directory, never the var directory.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="sanbufu-media-")
     settings.STORAGES = {
         **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": settings.MEDIA_ROOT},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     # Memory, emptied before each test (below): login failures and throttle counts of one test
@@ -79,7 +86,7 @@ def _empty_cache():
 # fail instead when SANBUFU_REQUIRE names it (CI sets it, so nothing is skipped silently).
 # ---------------------------------------------------------------------------------------------
 
-SERVICES = ("postgres", "redis", "browser")
+SERVICES = ("postgres", "redis", "browser", "s3")
 CHROMIUM = os.environ.get("SANBUFU_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -126,6 +133,15 @@ def missing(service: str) -> str | None:
             import playwright.sync_api  # noqa: F401
         except ImportError:
             return "needs the playwright package"
+        return None
+    if service == "s3":
+        # moto's standalone server speaks the S3 protocol on 127.0.0.1 (tests/evidence).
+        try:
+            import boto3  # noqa: F401
+            import moto.server  # noqa: F401
+            import storages.backends.s3  # noqa: F401
+        except ImportError as exc:
+            return f"needs moto[server], boto3 and django-storages ({exc.name} is missing)"
         return None
     raise ValueError(service)
 

@@ -3,13 +3,17 @@ description, and fixed phrases for each step of an issue's timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import pgettext
 
 from dispatch.models import Division, Tier
+from evidence.models import Attachment, public_photos
 from issues.models import Category, EscalationReason, Issue, IssueEvent
 
 Kind = IssueEvent.Kind
@@ -120,10 +124,26 @@ def _timeline_entry(event: IssueEvent) -> dict:
     }
 
 
-def service_request(issue: Issue, extensions: bool) -> dict:
+def media_url(issue: Issue, absolute: Callable[[str], str]) -> str | None:
+    """The first photo marked public (evidence), by its token; no other file is ever named."""
+    photos = getattr(issue, "public_photos", None)
+    if photos is None:
+        photos = list(Attachment.objects.public().filter(issue=issue).order_by("uploaded_at", "id"))
+    if not photos:
+        return None
+    return absolute(reverse("evidence:public", kwargs={"token": photos[0].token}))
+
+
+def _point(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def service_request(
+    issue: Issue, extensions: bool, absolute: Callable[[str], str] = lambda path: path
+) -> dict:
     events = list(issue.events.all())
     # The public sees an update when a step or the public description changed.
-    seen = [e.at for e in events if e.is_public or e.kind == Kind.PUBLISHED]
+    seen = [e.at for e in events if e.is_public or e.kind in (Kind.PUBLISHED, Kind.PHOTO_PUBLISHED)]
     data = {
         "service_request_id": str(issue.pk),
         "status": "closed" if issue.is_resolved or issue.is_merged else "open",
@@ -139,9 +159,9 @@ def service_request(issue: Issue, extensions: bool) -> dict:
         "address": address(issue.division),
         "address_id": issue.division_id,
         "zipcode": None,
-        "lat": None,
-        "long": None,
-        "media_url": None,
+        "lat": _point(issue.latitude),
+        "long": _point(issue.longitude),
+        "media_url": media_url(issue, absolute),
     }
     if extensions:
         data["extended_attributes"] = {
@@ -157,4 +177,6 @@ def public_issues():
     """Every issue with what its public representation needs, in a fixed number of queries."""
     return Issue.objects.select_related(
         "category", "holder", "division__parent__parent__parent"
-    ).prefetch_related(Prefetch("events", queryset=IssueEvent.objects.order_by("at", "id")))
+    ).prefetch_related(
+        Prefetch("events", queryset=IssueEvent.objects.order_by("at", "id")), public_photos()
+    )

@@ -171,7 +171,8 @@ class RequestListView(Open311View):
             elif query.get("status") == {"closed"}:
                 issues = issues.filter(status__in=[Issue.Status.RESOLVED, Issue.Status.MERGED])
         issues = issues.order_by("-raised_at", "-id")[:MAX_REQUESTS]
-        return Response([service_request(i, query["extensions"]) for i in issues])
+        absolute = request.build_absolute_uri
+        return Response([service_request(i, query["extensions"], absolute) for i in issues])
 
     def post(self, request, format=None):
         form = request.data
@@ -218,6 +219,9 @@ class RequestListView(Open311View):
                 grid=grid,
                 reporter_name=name,
                 reporter_phone=fields.get("phone", ""),
+                # Stored with the division that places it (a point alone is refused above).
+                latitude=fields.get("lat"),
+                longitude=fields.get("long"),
             )
         except ValidationError as exc:
             raise Open311Error(400, " ".join(exc.messages)) from None
@@ -256,4 +260,4 @@ class RequestDetailView(Open311View):
             raise Open311Error(
                 404, _("Unknown service_request_id: %(id)s.") % {"id": service_request_id}
             )
-        return Response([service_request(issue, query["extensions"])])
+        return Response([service_request(issue, query["extensions"], request.build_absolute_uri)])

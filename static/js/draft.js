@@ -19,7 +19,9 @@
   function snapshot(form) {
     var data = {};
     Array.prototype.forEach.call(form.elements, function (el) {
+      // A chosen photo cannot be kept in a draft (nor put back into a file input).
       if (!el.name || SKIP[el.name] || el.type === "submit" || el.type === "button") return;
+      if (el.type === "file") return;
       data[el.name] = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
     });
     return data;
@@ -39,7 +41,7 @@
     Object.keys(data).forEach(function (name) {
       if (/-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$/.test(name)) return;
       var el = form.elements[name];
-      if (!el || el.length > 1 && !el.tagName) return;
+      if (!el || el.length > 1 && !el.tagName || el.type === "file") return;
       if (el.type === "checkbox" || el.type === "radio") el.checked = !!data[name];
       else el.value = data[name];
     });

@@ -401,8 +401,9 @@ def test_issue_list_runs_a_fixed_number_of_queries(
     for i in range(page_size + 1):
         IssueFactory(actor=superuser, division=shaoxing.lanting_village, title=f"问题{i}")
     client = client_for(superuser)
-    # token lookup, count, the page's ids, their rows, their co-handling departments
-    with django_assert_num_queries(5):
+    # token lookup, count, the page's ids, their rows, their co-handling departments, their
+    # files
+    with django_assert_num_queries(6):
         answer = client.get(f"/api/v1/issues/?page_size={page_size}")
     assert len(answer.json()["results"]) == page_size
 

@@ -275,3 +275,56 @@ def test_a_request_like_an_open_issue_is_raised_and_its_timeline_names_that_one(
     issue = Issue.objects.get(pk=int(answer.json()[0]["service_request_id"]))
     [note] = issue.events.filter(kind="commented").values_list("note", flat=True)
     assert f"#{known.pk}" in note
+
+
+def test_lat_long_and_the_public_photo_read_back_through_the_client(
+    root, keqiao_key, superuser, village_cadre
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence import services as evidence_services
+
+    from ..evidence.photos import exif_of, jpeg, png
+
+    answer = post(
+        root,
+        api_key=keqiao_key,
+        service_code="water",
+        address_id="330603008250",
+        description="兰亭村水渠干涸",
+        lat="30.0123456",
+        long="120.5",
+    )
+    assert answer.status_code == 201, answer.text
+    request_id = answer.json()[0]["service_request_id"]
+    client = GeoReport(root, jurisdiction="330600000000")
+    before = client.get_service_request(request_id)
+    assert (before["lat"], before["long"], before["media_url"]) == (30.012346, 120.5, None)
+
+    private, public = evidence_services.add_evidence(
+        actor=village_cadre,
+        issue=int(request_id),
+        files=[
+            SimpleUploadedFile("a.png", png(), "image/png"),
+            SimpleUploadedFile("b.jpg", jpeg(), "image/jpeg"),
+        ],
+    )
+    # Only a photo marked public is named; the other stays private.
+    assert client.get_service_request(request_id)["media_url"] is None
+    evidence_services.set_attachment_public(actor=village_cadre, attachment=public, public=True)
+    after = client.get_service_request(request_id)
+    assert after["media_url"].endswith(f"/evidence/p/{public.token}/")
+    # The point came with the request; the photo's EXIF does not move it.
+    assert (after["lat"], after["long"]) == (30.012346, 120.5)
+    photo = requests.get(after["media_url"], timeout=10)
+    assert photo.status_code == 200 and exif_of(photo.content)["gps"] == {}
+    as_xml = GeoReport(root, output_format="xml").get_service_request(request_id)
+    assert as_xml["media_url"] == after["media_url"] and as_xml["lat"] == "30.012346"
+    assert str(private.token) not in requests.get(f"{root}/requests.json", timeout=10).text
+
+
+def test_a_point_without_a_division_is_still_refused(root, keqiao_key):
+    answer = post(
+        root, api_key=keqiao_key, service_code="water", description="x", lat="30", long="120"
+    )
+    assert answer.status_code == 400 and "address_id" in answer.text

@@ -140,7 +140,7 @@ def test_board_runs_a_fixed_number_of_queries(
     county_department()
     for n in range(2):
         claim_issue(actor=county_leader, issue=issue_at_county(village_cadre, town_office, f"a{n}"))
-    # One to claim too: an empty list skips the prefetch of the latest steps.
+    # One to claim too, so that each list's prefetches (latest steps, photos) run in the measure.
     issue_at_county(village_cadre, town_office, "d")
     client.force_login(county_leader)
     client.get("/board/")

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-LONG_RUNNING = ["caddy", "postgres", "redis", "web", "worker", "beat", "backup"]
+LONG_RUNNING = ["caddy", "postgres", "redis", "minio", "web", "worker", "beat", "backup"]
+# Run once and exit: the others wait for them to finish.
+ONE_SHOTS = {"migrate", "minio-bucket"}
 
 
 def compose_command() -> list[str] | None:
@@ -45,7 +47,7 @@ def config(tmp_path_factory) -> dict:
 
 def test_every_long_running_service_is_checked_restarted_and_limited(config):
     services = config["services"]
-    assert set(LONG_RUNNING) | {"migrate"} == set(services)
+    assert set(LONG_RUNNING) | ONE_SHOTS == set(services)
     for name in LONG_RUNNING:
         service = services[name]
         assert service["restart"] == "unless-stopped", name
@@ -83,3 +85,14 @@ def test_backups_are_dumped_on_a_schedule_into_a_volume(config):
     volumes = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in backup["volumes"]]
     assert "/backups" in volumes
     assert "backups" in config["volumes"]
+
+
+def test_evidence_goes_to_a_private_minio_bucket(config):
+    services = config["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["S3_BUCKET"] == "sanbufu-evidence", name
+        assert environment["S3_ENDPOINT_URL"] == "http://minio:9000", name
+    assert "ports" not in services["minio"]  # the application serves every file
+    assert "anonymous set none" in " ".join(services["minio-bucket"]["entrypoint"])
+    assert "minio-data" in config["volumes"]

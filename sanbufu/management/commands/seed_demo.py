@@ -32,6 +32,7 @@ from dispatch.models import (
     Posting,
     credit_code_check_char,
 )
+from evidence.demo import seed_evidence
 from fieldwork.demo import seed_fieldwork
 from issues.demo import department_logins, seed_department_members, seed_work_orders
 from meetings.services import convene_meetings
@@ -192,6 +193,7 @@ class Command(BaseCommand):
         seed_work_orders(self.stdout)
         seed_co_building(self.stdout)
         seed_fieldwork(self.stdout, password_hash=self.password_hash)
+        seed_evidence(self.stdout)
         # The current week's meetings, so that /meetings/ has one on any weekday.
         week = convene_meetings()
         self.stdout.write(f"{week['week']}: {len(week['convened'])} meetings convened.")
