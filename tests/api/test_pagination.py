@@ -54,7 +54,7 @@ def test_past_the_bound_postgres_answers_its_estimate_in_one_query(
     settings.SANBUFU_COUNT_BOUND = 5
     client = client_for(superuser)
     # token lookup, the bounded count with its estimate, the page's ids, their rows, their
-    # co-handling departments (the work order)
-    with django_assert_num_queries(5):
+    # co-handling departments (the work order), their files
+    with django_assert_num_queries(6):
         body = client.get("/api/v1/issues/?page_size=5").json()
     assert body["count"] >= 6 and len(body["results"]) == 5
