@@ -29,7 +29,8 @@ def upload_attachment(
     """Check and store one file, not yet attached to anything: anyone logged in, or the system
     (actor None). Outside a transaction the row commits at once, and an upload never attached
     is removed by the hourly cleanup; inside one (a form's step and its photos) it stands or
-    falls with the rest, though a rolled-back file stays in the store without a row. `upload`
+    falls with the rest, and a rolled-back file, left in the store without a row, is removed
+    by the same cleanup (remove_stray_files). `upload`
     is a file, or the Checked result of check_upload. Raises ValidationError {"file": [...]}
     for a file refused."""
     checked = upload if isinstance(upload, Checked) else check_upload(upload, documents=documents)
@@ -275,4 +276,38 @@ def remove_abandoned_uploads(now: datetime | None = None) -> int:
                 attachment, [n for n in (attachment.file.name, attachment.thumbnail.name) if n]
             )
             removed += 1
+    return removed + remove_stray_files(now)
+
+
+def _evidence_folders(now: datetime) -> list[str]:
+    """The store's folders of this month and the last (stored_name, thumbnail_name): files
+    are named by the month they were written in, and the hourly run has seen older ones."""
+    months = {f"{now:%Y/%m}", f"{now.replace(day=1) - timedelta(days=1):%Y/%m}"}
+    return sorted(f"evidence/{m}" for m in months) + sorted(f"evidence/thumbs/{m}" for m in months)
+
+
+def remove_stray_files(now: datetime | None = None) -> int:
+    """Delete the files of the last two months that no row names and that are older than
+    SANBUFU_ABANDONED_UPLOAD_HOURS: a form's files written before its transaction rolled
+    back, or a thumbnail whose row was deleted meanwhile. Set-based: one listing per folder
+    and one query per folder. Returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.SANBUFU_ABANDONED_UPLOAD_HOURS)
+    storage = Attachment._meta.get_field("file").storage
+    removed = 0
+    for folder in _evidence_folders(now):
+        try:
+            _dirs, files = storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        names = {f"{folder}/{f}" for f in files}
+        if not names:
+            continue
+        known = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True)) | set(
+            Attachment.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True)
+        )
+        for name in sorted(names - known):
+            if storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                removed += 1
     return removed

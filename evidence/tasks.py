@@ -15,5 +15,6 @@ def make_thumbnail_task(attachment_id: int) -> bool:
 
 @shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
 def remove_abandoned_uploads_task() -> int:
-    """Hourly: remove uploads never attached to an issue within ABANDONED_UPLOAD_HOURS."""
+    """Hourly: remove uploads never attached to an issue within ABANDONED_UPLOAD_HOURS, and
+    stored files no row names (a form rolled back after writing them)."""
     return services.remove_abandoned_uploads()

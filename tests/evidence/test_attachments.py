@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,3 +156,21 @@ def test_the_issue_page_form_adds_a_photo_and_refuses_a_fake_one(client, issue, 
     assert not Attachment.objects.exists()
     client.post(url, {"files": [photo()], "role": "before"})
     assert Issue.objects.get(pk=issue.pk).attachments.count() == 1
+
+
+def test_a_file_written_by_a_rolled_back_form_is_removed_by_the_cleanup(
+    village_cadre, settings, issue
+):
+    settings.SANBUFU_ABANDONED_UPLOAD_HOURS = 24
+    kept = services.add_evidence(actor=village_cadre, issue=issue, files=[photo()])[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        stray = services.upload_attachment(actor=village_cadre, upload=photo())
+        raise RuntimeError("the form's own step failed")
+    storage, name = stray.file.storage, stray.file.name
+    assert storage.exists(name) and not Attachment.objects.filter(pk=stray.pk).exists()
+    # Within the window a file may still be on its way to its row: it stays.
+    assert services.remove_abandoned_uploads() == 0
+    # (The store is the session's: earlier tests' rolled-back files go too.)
+    assert services.remove_abandoned_uploads(now=timezone.now() + timedelta(hours=25)) >= 1
+    assert not storage.exists(name)
+    assert storage.exists(kept.file.name)
