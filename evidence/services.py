@@ -22,6 +22,9 @@ from issues.models import Issue, IssueEvent
 from .checks import Checked, check_upload, make_thumbnail
 from .models import Attachment
 
+# The longest reason for removing a file (it goes on the timeline); longer is refused.
+REASON_LIMIT = 200
+
 
 def upload_attachment(
     *, actor, upload, documents: bool = True, now: datetime | None = None

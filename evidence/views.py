@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
@@ -158,10 +159,16 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
-    try:
-        services.remove_attachment(
-            actor=request.user, attachment=attachment, reason=request.POST.get("reason", "")[:200]
+    reason = request.POST.get("reason", "").strip()
+    if len(reason) > services.REASON_LIMIT:
+        messages.error(
+            request,
+            _("The reason is at most %(limit)d characters; it has %(count)d.")
+            % {"limit": services.REASON_LIMIT, "count": len(reason)},
         )
+        return redirect("issues:detail", pk=attachment.issue_id)
+    try:
+        services.remove_attachment(actor=request.user, attachment=attachment, reason=reason)
     except (ValidationError, DomainError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("issues:detail", pk=attachment.issue_id)

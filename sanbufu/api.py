@@ -27,6 +27,7 @@ from dispatch.api import (
     MembershipViewSet,
     PostingViewSet,
 )
+from evidence.api import AttachmentViewSet
 from fieldwork.api import CampaignViewSet, DeploymentViewSet
 from issues.api import (
     CategoryViewSet,
@@ -91,6 +92,8 @@ router.register("notifications", NotificationViewSet, basename="notification")
 # Field work: campaigns of visits and 下沉 deployments.
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("deployments", DeploymentViewSet, basename="deployment")
+# Evidence: an issue's photos and documents (added through the issue).
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -114,3 +114,41 @@ def test_the_list_keeps_its_query_count_with_files(
     with django_assert_num_queries(6):
         answer = client.get("/api/v1/issues/?page_size=5")
     assert all(len(i["attachments"]) == 1 for i in answer.json()["results"])
+
+
+def test_a_photo_is_made_public_hidden_and_removed_through_the_api(
+    client_for, issue, village_cadre, other_town_office
+):
+    client = client_for(village_cadre)
+    [photo, document] = client.post(
+        url(issue),
+        {"file": [SimpleUploadedFile("a.jpg", jpeg()), SimpleUploadedFile("b.pdf", pdf())]},
+        format="multipart",
+    ).json()
+    shown = client.post(f"/api/v1/attachments/{photo['id']}/publish/", {"public": True})
+    assert shown.status_code == 200 and shown.json()["public"] is True
+    assert client.get(f"/api/v1/attachments/{photo['id']}/").json()["public"] is True
+    # A document never goes public; a bad body is a 400; both change nothing.
+    refused = client.post(f"/api/v1/attachments/{document['id']}/publish/", {"public": True})
+    assert refused.status_code == 400
+    assert (
+        client.post(f"/api/v1/attachments/{photo['id']}/publish/", {}, format="json").status_code
+        == 400
+    )
+    assert Attachment.objects.filter(public=True).count() == 1
+    # Outside the jurisdiction the file does not exist.
+    outsider = client_for(other_town_office)
+    assert outsider.get(f"/api/v1/attachments/{photo['id']}/").status_code == 404
+    assert (
+        outsider.post(f"/api/v1/attachments/{photo['id']}/remove/", {"reason": "x"}).status_code
+        == 404
+    )
+    too_long = client.post(f"/api/v1/attachments/{photo['id']}/remove/", {"reason": "因" * 201})
+    assert too_long.status_code == 400 and "reason" in too_long.json()
+    removed = client.post(f"/api/v1/attachments/{photo['id']}/remove/", {"reason": "拍错了"})
+    assert removed.status_code == 200 and removed.json()["public"] is False
+    assert client.get(f"/api/v1/attachments/{photo['id']}/").status_code == 404
+    assert "拍错了" in issue.events.get(kind="detached").note
+    assert [a["id"] for a in client.get(f"/api/v1/issues/{issue.pk}/").json()["attachments"]] == [
+        document["id"]
+    ]

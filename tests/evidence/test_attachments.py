@@ -174,3 +174,12 @@ def test_a_file_written_by_a_rolled_back_form_is_removed_by_the_cleanup(
     assert services.remove_abandoned_uploads(now=timezone.now() + timedelta(hours=25)) >= 1
     assert not storage.exists(name)
     assert storage.exists(kept.file.name)
+
+
+def test_a_removal_reason_over_the_limit_is_refused_not_cut(client, issue, village_cadre):
+    [added] = services.add_evidence(actor=village_cadre, issue=issue, files=[photo()])
+    login(client, village_cadre)
+    remove = reverse("evidence:remove", kwargs={"pk": added.pk})
+    page = client.post(remove, {"reason": "因" * 201}, follow=True)
+    assert "原因最多 200 个字，现有 201 个。" in page.content.decode()
+    assert Attachment.objects.live().filter(pk=added.pk).exists()
