@@ -54,6 +54,8 @@ def issue_table(rows) -> Table:
 
 STAT_LABELS = [
     ("found", pgettext_lazy("export", "found")),
+    # Every report, a merged group's each counted: 'found' counts the group's problem once.
+    ("reports", pgettext_lazy("export", "reports")),
     ("resolved_on_spot", pgettext_lazy("export", "resolved on the spot")),
     ("resolved_in_grid", pgettext_lazy("export", "resolved within the grid")),
     ("reached.town", pgettext_lazy("export", "reached town")),

@@ -192,6 +192,11 @@ def test_stats_count_a_merged_group_once_and_its_reports_separately(
     assert figures["found"] == 1 and figures["resolved"] == 1 and figures["closure_rate"] == 1.0
     answer = api(town_office).get("/api/v1/stats/", {"within": "330603008000"})
     assert answer.json()["found"] == 1 and answer.json()["reports"] == 2
+    sheet = api(town_office).get(
+        "/api/v1/stats/", {"within": "330603008000", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = sheet.content.decode("utf-8-sig").splitlines()
+    assert "found,1" in rows and "reports,2" in rows
 
 
 def test_a_merged_issues_reporter_follows_the_survivor(client, pair, town_office):
