@@ -103,6 +103,10 @@ def test_seed_demo_convenes_this_weeks_meetings_and_prints_no_library_warnings()
 
     assert Meeting.objects.filter(week=current_week()).count() >= 4
     assert "meetings convened" in output
+    # Each meeting's minutes start with who chaired and who attended.
+    for meeting in Meeting.objects.filter(week=current_week()):
+        assert meeting.host_id and meeting.attendees.exists()
+        assert meeting.attendee_names == "区农业农村局联络员"
     assert "AXES" not in output
 
 

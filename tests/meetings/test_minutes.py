@@ -354,3 +354,13 @@ def test_a_resolution_decided_at_the_meeting_can_be_corrected(meeting, held, tow
     assert item.note == "已抽水并疏通排水沟"
     assert item.issue.status == "resolved"
     assert item.issue.events.last().kind == IssueEvent.Kind.DECISION_CORRECTED
+
+
+def test_the_admin_shows_host_attendees_and_corrections(
+    client, minuted, decided, town_office, named
+):
+    client.force_login(town_office)
+    page = client.get(f"/admin/meetings/meeting/{minuted.pk}/change/").content.decode()
+    assert named["office"] in page
+    assert f"{named['cadre']}、县农业农村局李科长" in page
+    assert "限本周五前疏通 → 限下周一前疏通（口误）" in page

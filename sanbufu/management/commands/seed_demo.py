@@ -35,7 +35,8 @@ from dispatch.models import (
 from evidence.demo import seed_evidence
 from fieldwork.demo import seed_fieldwork
 from issues.demo import department_logins, seed_department_members, seed_work_orders
-from meetings.services import convene_meetings
+from meetings.models import Meeting
+from meetings.services import convene_meetings, meeting_people, record_attendance
 from sanbufu.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, seed_issues
 
 SHAOXING_CSV = Path(settings.BASE_DIR) / "data" / "divisions-shaoxing.csv"
@@ -197,7 +198,28 @@ class Command(BaseCommand):
         # The current week's meetings, so that /meetings/ has one on any weekday.
         week = convene_meetings()
         self.stdout.write(f"{week['week']}: {len(week['convened'])} meetings convened.")
+        self.seed_attendance(week["week"])
         self.print_logins(divisions)
+
+    def seed_attendance(self, week: str) -> None:
+        """This week's open meetings: chaired by the town's office member, attended by the
+        town's people with logins and a county liaison by name (the minutes' first lines)."""
+        offices = Membership.objects.filter(role=OFFICE).select_related("user")
+        host_of = {m.division_id: m.user for m in offices.order_by("pk")}
+        recorded = 0
+        for meeting in Meeting.objects.filter(week=week, status=Meeting.Status.OPEN):
+            host = host_of.get(meeting.town_id)
+            if host is None:
+                continue
+            record_attendance(
+                actor=host,
+                meeting=meeting,
+                host=host,
+                attendees=list(meeting_people(meeting.town_id)[:6]),
+                attendee_names="区农业农村局联络员",
+            )
+            recorded += 1
+        self.stdout.write(f"{week}: attendance recorded at {recorded} meetings.")
 
     @staticmethod
     def place_codes() -> set[str]:
