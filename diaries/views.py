@@ -18,7 +18,7 @@ from dispatch.models import Enterprise, Grid, Posting, Tier
 from dispatch.services import jurisdiction
 from durable import idempotency
 from fieldwork.models import Household
-from fieldwork.selectors import unvisited_households
+from fieldwork.selectors import unvisited_enterprises, unvisited_households
 from issues.models import Category, Issue
 from meetings.services import this_weeks_meetings
 
@@ -68,6 +68,7 @@ def home(request):
             "entries": entries,
             # Who has not had a visit this term (串百家门: every household visited).
             "unvisited": unvisited_households(postings, limit=HOME_UNVISITED),
+            "unvisited_enterprises": unvisited_enterprises(postings, limit=HOME_UNVISITED),
         },
     )
 

@@ -11,11 +11,12 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Concat, Substr
 
 from diaries.models import DiaryEntry, ServedDuty
-from dispatch.models import PREFIX_LENGTH, Division, Posting, Tier, within_q
+from dispatch.models import PREFIX_LENGTH, Division, Enterprise, Posting, Tier, within_q
 
 from .models import Campaign, Deployment, Household
 
 VISITS = DiaryEntry.households.through
+ENTERPRISE_VISITS = DiaryEntry.enterprises.through
 TOWN_DIGITS = PREFIX_LENGTH[Tier.TOWN]
 
 
@@ -84,6 +85,37 @@ def household_coverage(code: str, *, since: date, until: date) -> dict:
     return {"villages": villages, "grids": grids}
 
 
+def _enterprise_visited_between(since: date | None, until: date | None):
+    """An enterprise was visited when an entry names it, or its own officer wrote an entry."""
+    named = ENTERPRISE_VISITS.objects.filter(enterprise_id=OuterRef("pk"))
+    own = DiaryEntry.objects.filter(posting__enterprise_id=OuterRef("pk"))
+    if since:
+        named = named.filter(diaryentry__visited_on__gte=since)
+        own = own.filter(visited_on__gte=since)
+    if until:
+        named = named.filter(diaryentry__visited_on__lte=until)
+        own = own.filter(visited_on__lte=until)
+    return Exists(named) | Exists(own)
+
+
+def enterprise_coverage(code: str, *, since: date, until: date) -> list[dict]:
+    """Per village of the subtree of `code`: its enterprises, how many were visited in
+    since..until and their share, and the last visit naming one. One grouped query."""
+    visited = Q(_enterprise_visited_between(since, until))
+    rows = (
+        Enterprise.objects.filter(within_q("division__code", code))
+        .order_by()
+        .values("division_id", "division__name")
+        .annotate(
+            enterprises=Count("pk", distinct=True),
+            visited=Count("pk", distinct=True, filter=visited),
+            last_visit=Max("diary_entries__visited_on"),
+        )
+        .order_by("division_id")
+    )
+    return [{**row, "share": _rate(row["visited"], row["enterprises"])} for row in rows]
+
+
 def _share(row: Any) -> float | None:
     return round(row["visited"] / row["households"], 4) if row["households"] else None
 
@@ -100,6 +132,22 @@ def unvisited_households(postings: list[Posting], *, limit: int = 50) -> list[Ho
         Household.objects.filter(q)
         .select_related("village", "grid")
         .order_by("village", "label")[:limit]
+    )
+
+
+def unvisited_enterprises(postings: list[Posting], *, limit: int = 50) -> list[Enterprise]:
+    """The enterprises of the cadre's villages, and the enterprise of an enterprise posting,
+    not visited since the posting's term began (this term), by village and name: one query."""
+    q = Q(pk__in=[])
+    for posting in postings:
+        place = (
+            Q(pk=posting.enterprise_id)
+            if posting.kind == Posting.Kind.ENTERPRISE
+            else Q(division_id=posting.division_id)
+        )
+        q |= place & ~Q(_enterprise_visited_between(posting.started_on, None))
+    return list(
+        Enterprise.objects.filter(q).select_related("division").order_by("division", "name")[:limit]
     )
 
 

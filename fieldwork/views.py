@@ -24,6 +24,7 @@ from .models import Campaign, Deployment, Household
 from .selectors import (
     campaign_progress,
     deployment_page,
+    enterprise_coverage,
     household_coverage,
     postings_in,
     unserved_duties,
@@ -128,6 +129,7 @@ def coverage(request):
             "since": since,
             "until": until,
             "visits": household_coverage(within.code, since=since, until=until),
+            "enterprises": enterprise_coverage(within.code, since=since, until=until),
             "page": page,
             "rows": rows,
             # The pager's links keep the period and the division.

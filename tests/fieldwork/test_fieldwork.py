@@ -15,10 +15,22 @@ from diaries.models import DiaryEntry
 from diaries.services import log_diary_entry
 from dispatch.models import Posting
 from fieldwork import services
-from fieldwork.selectors import household_coverage, postings_in, unserved_duties
+from fieldwork.selectors import (
+    enterprise_coverage,
+    household_coverage,
+    postings_in,
+    unserved_duties,
+)
 from issues.models import Issue
 
-from ..factories import CadreFactory, CategoryFactory, IssueFactory, PostingFactory, UserFactory
+from ..factories import (
+    CadreFactory,
+    CategoryFactory,
+    EnterpriseFactory,
+    IssueFactory,
+    PostingFactory,
+    UserFactory,
+)
 
 DAY = datetime.date(2026, 11, 20)
 
@@ -33,7 +45,7 @@ def visit(user, posting, *, day=DAY, **kw):
     return log_diary_entry(
         actor=user,
         posting=posting,
-        kind="people",
+        kind=kw.pop("kind", "people"),
         visited_on=day,
         households_visited=kw.pop("households_visited", 1),
         summary="走访",
@@ -118,6 +130,50 @@ def test_visit_shares_by_village_and_grid_take_constant_queries(
     many, figures = measure()
     assert many == few == 2
     assert [r["households"] for r in figures["villages"]] == [3, 20]
+
+
+def test_home_shows_the_villages_enterprises_not_visited_this_term(
+    client, shaoxing, village_cadre, posting
+):
+    firms = [EnterpriseFactory(name=n, division=shaoxing.lanting_village) for n in "一二"]
+    EnterpriseFactory(name="别村企业", division=shaoxing.xiejiawu)
+    client.force_login(village_cadre)
+    page = client.get("/")
+    assert [e.name for e in page.context["unvisited_enterprises"]] == ["一", "二"]
+    visit(village_cadre, posting, enterprises=[firms[0]])
+    page = client.get("/")
+    assert [e.name for e in page.context["unvisited_enterprises"]] == ["二"]
+    assert "别村企业" not in page.text
+
+
+def test_enterprise_visit_shares_take_one_query_whatever_the_enterprises(
+    shaoxing, village_cadre, posting, enterprise_cadre
+):
+    firm = EnterpriseFactory(name="甲", division=shaoxing.lanting_village)
+    EnterpriseFactory(name="乙", division=shaoxing.lanting_village)
+    visit(village_cadre, posting, enterprises=[firm])
+    # The enterprise officer's own entry is a visit to that enterprise.
+    own = Posting.objects.get(cadre__user=enterprise_cadre)
+    visit(enterprise_cadre, own, day=DAY - datetime.timedelta(days=1), kind="enterprise")
+
+    def measure():
+        with CaptureQueriesContext(connection) as queries:
+            rows = enterprise_coverage(
+                shaoxing.lanting.code, since=DAY - datetime.timedelta(days=7), until=DAY
+            )
+        return len(queries), {r["division__name"]: r for r in rows}
+
+    few, rows = measure()
+    lanting = rows[shaoxing.lanting_village.name]
+    assert (lanting["enterprises"], lanting["visited"], lanting["share"]) == (2, 1, 0.5)
+    assert lanting["last_visit"] == DAY
+    xiejiawu = rows[shaoxing.xiejiawu.name]
+    assert (xiejiawu["enterprises"], xiejiawu["visited"]) == (1, 1)
+    for i in range(10):
+        EnterpriseFactory(name=f"企业{i}", division=shaoxing.xiejiawu)
+    many, rows = measure()
+    assert many == few == 1
+    assert rows[shaoxing.xiejiawu.name]["enterprises"] == 11
 
 
 # Duties ------------------------------------------------------------------------------------
