@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
+from evidence.services import add_evidence
+from fieldwork.services import add_household, deploy_cadres, open_campaign
 from issues.services import assign_issue, claim_issue, resolve_issue
 from issues.tracking import make_token
 from meetings.services import convene_meeting, decide_agenda_item, record_attendance
 
-from ..factories import CategoryFactory
+from ..evidence.photos import jpeg
+from ..factories import CadreFactory, CategoryFactory
 from ..issues.offices import issue_at_county, issue_at_town, issue_at_village
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,6 +41,7 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("cadre", "issue-list", "/issues/", 200),
     ("cadre", "issue-detail", "/issues/{at_village}/", 200),
     ("cadre", "inbox", "/inbox/", 200),
+    ("cadre", "households", "/fieldwork/households/", 200),
     ("cadre", "not-found", "/issues/{elsewhere}/", 404),
     ("enterprise-cadre", "home", "/", 200),
     ("enterprise-cadre", "diary-form", "/diaries/new/", 200),
@@ -50,6 +57,11 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("town-office", "admin-issues", "/admin/issues/issue/", 200),
     ("town-office", "admin-issue", "/admin/issues/issue/{at_town}/change/", 200),
     ("town-office", "followups", "/followups/", 200),
+    ("town-office", "coverage", "/fieldwork/coverage/", 200),
+    ("town-office", "campaigns", "/fieldwork/campaigns/", 200),
+    ("town-office", "campaign", "/fieldwork/campaigns/{campaign}/", 200),
+    ("town-office", "deployments", "/fieldwork/deployments/", 200),
+    ("town-office", "deployment", "/fieldwork/deployments/{deployment}/", 200),
     ("town-office", "inbox", "/inbox/", 200),
     ("town-office", "forbidden", "/admin/auth/user/", 403),
     ("county-office", "home", "/", 200),
@@ -57,6 +69,7 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("county-office", "dashboard", "/admin/", 200),
     ("county-office", "admin-issues", "/admin/issues/issue/", 200),
     ("county-office", "followups", "/followups/", 200),
+    ("county-office", "campaign", "/fieldwork/campaigns/{campaign}/", 200),
     ("city-office", "home", "/", 200),
     ("city-office", "dashboard", "/admin/", 200),
     ("city-office", "admin-issues", "/admin/issues/issue/", 200),
@@ -143,6 +156,32 @@ def personas(
     )
     item = meeting.items.get(issue=at_town)
     decide_agenda_item(actor=town_office, item=item, decision="carry_over", note="下周再议")
+    # Field work and evidence: a register, a campaign, a 下沉 deployment, a photo.
+    today = timezone.localdate()
+    for label in ("兰亭村1号 王家", "兰亭村2号 李家"):
+        add_household(actor=village_cadre, village=shaoxing.lanting_village, label=label)
+    campaign = open_campaign(
+        actor=town_office,
+        name="冬季大走访",
+        kind="visits",
+        within=shaoxing.lanting,
+        started_on=today - timedelta(days=7),
+        ended_on=today + timedelta(days=7),
+        target_per_posting=4,
+    )
+    deployment = deploy_cadres(
+        actor=town_office,
+        division=shaoxing.lanting_village,
+        cadres=[CadreFactory(name="下沉干部甲"), CadreFactory(name="下沉干部乙")],
+        started_on=today,
+        ended_on=today + timedelta(days=14),
+        tasks=["独居老人照料走访", "防诈骗宣传"],
+    )
+    add_evidence(
+        actor=village_cadre,
+        issue=at_village,
+        files=[SimpleUploadedFile("ditch.jpg", jpeg(), "image/jpeg")],
+    )
     users = {
         "cadre": village_cadre,
         "enterprise-cadre": enterprise_cadre,
@@ -163,6 +202,8 @@ def personas(
         "elsewhere": elsewhere.pk,
         "meeting": meeting.pk,
         "token": make_token(done.pk),
+        "campaign": campaign.pk,
+        "deployment": deployment.pk,
     }
     return users, ids
 
