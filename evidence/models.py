@@ -18,11 +18,11 @@ def stored_name(instance: Attachment, filename: str) -> str:
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(
         instance.content_type, "pdf" if instance.content_type == "application/pdf" else "bin"
     )
-    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+    return f"evidence/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.{extension}"
 
 
 def thumbnail_name(instance: Attachment, filename: str) -> str:
-    return f"evidence/thumbs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+    return f"evidence/thumbs/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
 
 
 class AttachmentQuerySet(models.QuerySet):

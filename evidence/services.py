@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -282,35 +283,35 @@ def remove_abandoned_uploads(now: datetime | None = None) -> int:
     return removed + remove_stray_files(now)
 
 
-def _evidence_folders(now: datetime) -> list[str]:
-    """The store's folders of this month and the last (stored_name, thumbnail_name): files
-    are named by the month they were written in, and the hourly run has seen older ones."""
-    months = {f"{now:%Y/%m}", f"{now.replace(day=1) - timedelta(days=1):%Y/%m}"}
-    return sorted(f"evidence/{m}" for m in months) + sorted(f"evidence/thumbs/{m}" for m in months)
+def _evidence_folders(cutoff: datetime) -> list[str]:
+    """The store's day folders (stored_name, thumbnail_name) of the cutoff's day and the two
+    before it: the hourly run has already swept the days before those."""
+    days = [(cutoff - timedelta(days=n)).strftime("%Y/%m/%d") for n in (2, 1, 0)]
+    return [f"evidence/{d}" for d in days] + [f"evidence/thumbs/{d}" for d in days]
 
 
 def remove_stray_files(now: datetime | None = None) -> int:
-    """Delete the files of the last two months that no row names and that are older than
+    """Delete stored files that no row names and that are older than
     SANBUFU_ABANDONED_UPLOAD_HOURS: a form's files written before its transaction rolled
-    back, or a thumbnail whose row was deleted meanwhile. Set-based: one listing per folder
-    and one query per folder. Returns how many were deleted."""
+    back, or a thumbnail whose row was deleted meanwhile. Reads only the day folders about
+    the cutoff (one listing each) and the rows naming their files (a query a thousand names);
+    returns how many files were deleted."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.SANBUFU_ABANDONED_UPLOAD_HOURS)
     storage = Attachment._meta.get_field("file").storage
     removed = 0
-    for folder in _evidence_folders(now):
+    for folder in _evidence_folders(cutoff):
         try:
             _dirs, files = storage.listdir(folder)
         except FileNotFoundError:
             continue
-        names = {f"{folder}/{f}" for f in files}
-        if not names:
-            continue
-        known = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True)) | set(
-            Attachment.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True)
-        )
-        for name in sorted(names - known):
-            if storage.get_modified_time(name) < cutoff:
-                storage.delete(name)
-                removed += 1
+        names = sorted(f"{folder}/{f}" for f in files)
+        for start in range(0, len(names), 1000):
+            chunk = names[start : start + 1000]
+            named = Attachment.objects.filter(Q(file__in=chunk) | Q(thumbnail__in=chunk))
+            known = {n for pair in named.values_list("file", "thumbnail") for n in pair}
+            for name in chunk:
+                if name not in known and storage.get_modified_time(name) < cutoff:
+                    storage.delete(name)
+                    removed += 1
     return removed
