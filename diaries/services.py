@@ -128,9 +128,9 @@ def log_diary_entry(
         errors["duties"] = [_("Tick duties of this posting's checklist.")]
     household_ids = {_id(h) for h in households or []}
     named = list(
-        Household.objects.filter(pk__in=[h for h in household_ids if h is not None]).filter(
-            village_id=posting.division_id
-        )
+        Household.objects.current()
+        .filter(pk__in=[h for h in household_ids if h is not None])
+        .filter(village_id=posting.division_id)
     )
     if len(named) != len(household_ids):
         errors["households"] = [

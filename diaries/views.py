@@ -112,7 +112,7 @@ def diary_new(request):
     # cadre's villages (the service checks they are the chosen posting's).
     whom = {
         "households": list(
-            Household.objects.filter(village_id__in=villages).select_related("village")
+            Household.objects.current().filter(village_id__in=villages).select_related("village")
         ),
         "enterprises": list(Enterprise.objects.filter(division_id__in=villages)),
     }

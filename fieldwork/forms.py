@@ -39,6 +39,24 @@ class HouseholdForm(PageForm):
             del self.fields["grid"]
 
 
+class HouseholdChangeForm(PageForm):
+    label = forms.CharField(
+        label=_("Household"),
+        max_length=60,
+        help_text=_("A house number or a family name; no identity numbers."),
+    )
+    grid = forms.TypedChoiceField(label=_("Grid"), required=False, coerce=int, empty_value=None)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+    moved_away = forms.BooleanField(label=_("Moved away"), required=False)
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if grids:
+            self.fields["grid"].choices = [("", _("none"))] + [(g.pk, g.name) for g in grids]
+        else:
+            del self.fields["grid"]
+
+
 class PeriodForm(PageForm):
     """A period of days, both inclusive; the last 30 days unless given."""
 

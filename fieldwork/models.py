@@ -21,6 +21,14 @@ class HouseholdQuerySet(models.QuerySet):
     def visible_to(self, user) -> HouseholdQuerySet:
         return self.filter(jurisdiction(user).q("village__code"))
 
+    def current(self) -> HouseholdQuerySet:
+        """Still living there: the ones a visit may name and the lists of the unvisited."""
+        return self.filter(left_on__isnull=True)
+
+    def present_during(self, since) -> HouseholdQuerySet:
+        """In the register for some of a period starting on `since` (coverage shares)."""
+        return self.filter(models.Q(left_on__isnull=True) | models.Q(left_on__gt=since))
+
 
 class Household(models.Model):
     """A household of a village or community, by a label the cadre chooses (a house number, a
@@ -47,6 +55,9 @@ class Household(models.Model):
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Moved away (搬离) or otherwise gone from the village: kept, with its visits, but no longer
+    # named by a visit nor counted after that day.
+    left_on = models.DateField(_("moved away on"), null=True, blank=True)
 
     objects = HouseholdQuerySet.as_manager()
 

@@ -63,7 +63,9 @@ def household_coverage(code: str, *, since: date, until: date) -> dict:
     many were visited in since..until and their share, and the last visit ever. Two grouped
     queries."""
     visited = Q(_visited_between(since, until))
-    households = Household.objects.filter(within_q("village__code", code)).order_by()
+    households = (
+        Household.objects.filter(within_q("village__code", code)).present_during(since).order_by()
+    )
     figures = {
         "households": Count("pk", distinct=True),
         "visited": Count("pk", distinct=True, filter=visited),
@@ -129,7 +131,8 @@ def unvisited_households(postings: list[Posting], *, limit: int = 50) -> list[Ho
             continue
         q |= Q(village_id=posting.division_id) & ~Q(_visited_between(posting.started_on, None))
     return list(
-        Household.objects.filter(q)
+        Household.objects.current()
+        .filter(q)
         .select_related("village", "grid")
         .order_by("village", "label")[:limit]
     )

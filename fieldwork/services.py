@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import NotFound, NotPermitted
@@ -32,13 +33,10 @@ def _division(value: Division | str | None, field: str, errors: dict) -> Divisio
     return division
 
 
-def add_household(
-    *, actor: Actor, village: Division | str, label: str, grid: Grid | int | None = None, note=""
-) -> Household:
-    """Add a household to a village's register: a cadre posted there or an office over it.
-    The label is the cadre's own (a house number, a family name), unique in the village."""
-    errors: dict[str, list[str]] = {}
-    division = _division(village, "village", errors)
+def _household_fields(
+    division: Division | None, label: str, grid_id: int | None, note: str, errors: dict
+) -> str:
+    """Check a household's label, grid and note into `errors`; returns the label stripped."""
     label = (label or "").strip()
     if not label:
         errors["label"] = [_("Give the household a label.")]
@@ -47,31 +45,88 @@ def add_household(
     elif label.isdigit() and len(label) >= 15:
         # The register holds no identity numbers (身份证号): a long run of digits is one.
         errors["label"] = [_("A label is not an identity number.")]
+    if len(note or "") > 200:
+        errors["note"] = [_("At most 200 characters.")]
     if division is not None and division.tier != Tier.VILLAGE:
         errors["village"] = [_("A household lies in a village or community.")]
-    grid_id = grid.pk if isinstance(grid, Grid) else grid
     if (
         grid_id is not None
         and division is not None
         and not Grid.objects.filter(pk=grid_id, division=division).exists()
     ):
         errors["grid"] = [_("The grid lies in another division.")]
-    if errors or division is None:
-        raise ValidationError(errors)
+    return label
+
+
+def _check_keeper(actor: Actor, division: Division) -> None:
+    """A village's register is kept by the cadres posted there and the offices over it."""
     j = jurisdiction(actor)
     if not j.sees(division.code):
         raise NotFound(_("No such division in your jurisdiction."))
     if not (division.code in j.cadre_at or j.is_over(division.code)):
         raise NotPermitted(_("Only a cadre posted here or an office over it keeps its register."))
+
+
+def _saved(write):
     try:
         with transaction.atomic():
-            return Household.objects.create(
-                village=division, label=label, grid_id=grid_id, note=(note or "")[:200]
-            )
+            return write()
     except IntegrityError as exc:
         raise ValidationError(
             {"label": [_("This village already has a household so named.")]}
         ) from exc
+
+
+def add_household(
+    *, actor: Actor, village: Division | str, label: str, grid: Grid | int | None = None, note=""
+) -> Household:
+    """Add a household to a village's register: a cadre posted there or an office over it.
+    The label is the cadre's own (a house number, a family name), unique in the village.
+    Raises ValidationError (nothing written), NotFound or NotPermitted."""
+    errors: dict[str, list[str]] = {}
+    division = _division(village, "village", errors)
+    grid_id = grid.pk if isinstance(grid, Grid) else grid
+    label = _household_fields(division, label, grid_id, note, errors)
+    if errors or division is None:
+        raise ValidationError(errors)
+    _check_keeper(actor, division)
+    return _saved(
+        lambda: Household.objects.create(
+            village=division, label=label, grid_id=grid_id, note=note or ""
+        )
+    )
+
+
+def change_household(
+    *,
+    actor: Actor,
+    household: Household | int,
+    label: str,
+    grid: Grid | int | None = None,
+    note: str = "",
+    moved_away: bool = False,
+    today: date | None = None,
+) -> Household:
+    """Correct a household of the register, or mark it moved away (搬离) from `today` (or back
+    again): whoever keeps the village's register. A household moved away keeps its visits
+    and is no longer named by a visit nor counted as unvisited. Raises as add_household."""
+    pk = household.pk if isinstance(household, Household) else household
+    found = Household.objects.select_related("village").filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such household."))
+    _check_keeper(actor, found.village)
+    errors: dict[str, list[str]] = {}
+    grid_id = grid.pk if isinstance(grid, Grid) else grid
+    label = _household_fields(found.village, label, grid_id, note, errors)
+    if errors:
+        raise ValidationError(errors)
+    found.label, found.grid_id, found.note = label, grid_id, note or ""
+    if moved_away and found.left_on is None:
+        found.left_on = today or timezone.localdate()
+    elif not moved_away:
+        found.left_on = None
+    _saved(lambda: found.save(update_fields=["label", "grid", "note", "left_on"]))
+    return found
 
 
 def open_campaign(

@@ -5,6 +5,7 @@ from . import views
 patterns = (
     [
         path("households/", views.households, name="households"),
+        path("households/<int:pk>/", views.household, name="household"),
         path("coverage/", views.coverage, name="coverage"),
         path("campaigns/", views.campaigns, name="campaigns"),
         path("campaigns/<int:pk>/", views.campaign, name="campaign"),

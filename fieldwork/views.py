@@ -19,7 +19,13 @@ from dispatch.models import Cadre, Division, Grid, Posting, Tier
 from dispatch.services import Jurisdiction, jurisdiction
 
 from . import services
-from .forms import CampaignForm, DeploymentForm, HouseholdForm, PeriodForm
+from .forms import (
+    CampaignForm,
+    DeploymentForm,
+    HouseholdChangeForm,
+    HouseholdForm,
+    PeriodForm,
+)
 from .models import Campaign, Deployment, Household
 from .selectors import (
     campaign_progress,
@@ -98,6 +104,42 @@ def households(request):
         {"form": form, "page": page},
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@login_required
+def household(request, pk: int):
+    """Correct a household of the register, or mark it moved away: whoever keeps the
+    village's register (the service checks)."""
+    found = get_object_or_404(
+        Household.objects.visible_to(request.user).select_related("village", "grid"), pk=pk
+    )
+    grids = list(Grid.objects.filter(division=found.village_id).order_by("name"))
+    initial = {
+        "label": found.label,
+        "grid": found.grid_id,
+        "note": found.note,
+        "moved_away": found.left_on is not None,
+    }
+    form = HouseholdChangeForm(request.POST or None, initial=initial, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.change_household(
+                actor=request.user,
+                household=found.pk,
+                label=data["label"],
+                grid=data.get("grid"),
+                note=data["note"],
+                moved_away=data["moved_away"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(label)s was saved.") % {"label": data["label"]})
+            return redirect("fieldwork:households")
+    return render(request, "fieldwork/household.html", {"form": form, "household": found})
 
 
 @login_required

@@ -42,6 +42,7 @@ PAGES: list[tuple[str, str, str, int]] = [
     ("cadre", "issue-detail", "/issues/{at_village}/", 200),
     ("cadre", "inbox", "/inbox/", 200),
     ("cadre", "households", "/fieldwork/households/", 200),
+    ("cadre", "household", "/fieldwork/households/{household}/", 200),
     ("cadre", "not-found", "/issues/{elsewhere}/", 404),
     ("enterprise-cadre", "home", "/", 200),
     ("enterprise-cadre", "diary-form", "/diaries/new/", 200),
@@ -158,8 +159,10 @@ def personas(
     decide_agenda_item(actor=town_office, item=item, decision="carry_over", note="下周再议")
     # Field work and evidence: a register, a campaign, a 下沉 deployment, a photo.
     today = timezone.localdate()
-    for label in ("兰亭村1号 王家", "兰亭村2号 李家"):
+    household, _other = (
         add_household(actor=village_cadre, village=shaoxing.lanting_village, label=label)
+        for label in ("兰亭村1号 王家", "兰亭村2号 李家")
+    )
     campaign = open_campaign(
         actor=town_office,
         name="冬季大走访",
@@ -203,6 +206,7 @@ def personas(
         "meeting": meeting.pk,
         "token": make_token(done.pk),
         "campaign": campaign.pk,
+        "household": household.pk,
         "deployment": deployment.pk,
     }
     return users, ids

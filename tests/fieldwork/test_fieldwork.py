@@ -15,6 +15,7 @@ from diaries.models import DiaryEntry
 from diaries.services import log_diary_entry
 from dispatch.models import Posting
 from fieldwork import services
+from fieldwork.models import Household
 from fieldwork.selectors import (
     enterprise_coverage,
     household_coverage,
@@ -100,6 +101,40 @@ def test_the_register_refuses_identity_numbers_and_duplicates(shaoxing, village_
             services.add_household(
                 actor=village_cadre, village=shaoxing.lanting_village, label=label
             )
+
+
+def test_a_household_is_corrected_and_marked_moved_away(
+    client, village_cadre, posting, register, other_town_office
+):
+    client.force_login(village_cadre)
+    url = f"/fieldwork/households/{register[2].pk}/"
+    page = client.post(url, {"label": register[0].label, "note": ""})
+    assert "This village already has a household so named." in page.text or "已有" in page.text
+    page = client.post(url, {"label": "兰亭村3号 陈家", "note": "独居老人" * 60})
+    assert (
+        page.status_code == 200 and register[2].__class__.objects.get(pk=register[2].pk).note == ""
+    )
+    client.post(url, {"label": "兰亭村3号 陈家（新址）", "note": "独居老人", "moved_away": "on"})
+    moved = register[2].__class__.objects.get(pk=register[2].pk)
+    assert moved.label == "兰亭村3号 陈家（新址）" and moved.left_on == datetime.date(2026, 11, 24)
+    # Gone from the unvisited list and from what a visit may name; its page still opens.
+    home = client.get("/")
+    assert [h.label for h in home.context["unvisited"]] == [h.label for h in register[:2]]
+    with pytest.raises(ValidationError):
+        visit(village_cadre, posting, households=[moved])
+    # Counted in a period it was there for, not after.
+    before = household_coverage(posting.division.parent_id, since=DAY, until=DAY)
+    after = household_coverage(
+        posting.division.parent_id,
+        since=datetime.date(2026, 11, 25),
+        until=datetime.date(2026, 11, 30),
+    )
+    assert before["villages"][0]["households"] == 3 and after["villages"][0]["households"] == 2
+    # Back again; and nobody outside keeps this register.
+    client.post(url, {"label": moved.label, "note": ""})
+    assert Household.objects.get(pk=register[2].pk).left_on is None
+    client.force_login(other_town_office)
+    assert client.get(url).status_code == 404
 
 
 def test_home_shows_who_was_not_visited_this_term(client, village_cadre, posting, register):
