@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -275,6 +276,11 @@ def test_an_office_opens_a_campaign_and_its_progress_counts_entries(
     assert data["by_town"] == [
         {"town": "330603008000", "name": "兰亭街道", "visits": 1, "postings": 1, "share": 0.25}
     ]
+    # The page reads the shares as percentages.
+    client = Client()
+    client.force_login(county_office)
+    page = client.get(f"/fieldwork/campaigns/{created.json()['id']}/").text
+    assert "<td>25%</td>" in page and "完成率 25%" in page
     # The cadre sees the campaign their village takes part in, not its progress.
     assert api(village_cadre).get("/api/v1/campaigns/").json()["count"] == 1
     assert (
