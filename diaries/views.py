@@ -191,7 +191,13 @@ def diary_new(request):
     return render(
         request,
         "diaries/entry_form.html",
-        {"form": form, "formset": formset, "loose_errors": loose_errors},
+        {
+            "form": form,
+            "formset": formset,
+            "loose_errors": loose_errors,
+            # Where each posting is, for the as-you-type hint of similar issues (similar.js).
+            "posting_places": {p.pk: p.division_id for p in postings},
+        },
         status=status,
     )
 

@@ -207,3 +207,27 @@ def test_pages_on_a_desktop_in_both_languages(
             page.goto(url)
             expect(page.locator("main h1")).to_be_visible()
             page.screenshot(path=artifacts_dir / f"{name}-desktop-{language}.png", full_page=True)
+
+
+def test_an_open_issue_like_the_one_being_typed_is_shown_at_once(
+    page, village_cadre, categories, shaoxing, artifacts_dir
+):
+    from issues.services import raise_issue
+
+    known = raise_issue(
+        actor=village_cadre,
+        division=shaoxing.lanting_village,
+        category=categories[0],
+        title="工地夜间施工噪音太大",
+    )
+    log_in(page, "village_cadre")
+    page.goto("/diaries/new/")
+    add_issue(page, 0, "工地夜间施工噪音扰民", "water")
+    hint = page.locator("#issues-rows [data-similar]").first
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("附近已有类似的未办结问题")
+    expect(hint).to_contain_text(f"#{known.pk} 工地夜间施工噪音太大")
+    page.screenshot(path=artifacts_dir / "diary-similar-hint-phone-zh.png", full_page=True)
+    # Another category: nothing like it, and the hint goes away.
+    page.select_option("#id_issues-0-category", "roads")
+    expect(hint).to_be_hidden()
