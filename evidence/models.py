@@ -160,15 +160,6 @@ def live_attachments() -> models.Prefetch:
     )
 
 
-def issue_attachments() -> models.Prefetch:
-    """The same, for rows that hold an issue (agenda items): `item.issue.live_attachments`."""
-    return models.Prefetch(
-        "issue__attachments",
-        queryset=Attachment.objects.filter(deleted_at__isnull=True).order_by("uploaded_at", "id"),
-        to_attr="live_attachments",
-    )
-
-
 def public_photos() -> models.Prefetch:
     """Prefetch what the public sees of an issue's files (as `issue.public_photos`)."""
     return models.Prefetch(
