@@ -485,8 +485,7 @@ class Issue(models.Model):
         null=True,
         blank=True,
         related_name="merged_issues",
-        # Read only from the survivor's side on one issue page; the column is mostly empty
-        # and an index would be one more write on every issue.
+        # Indexed only where set (issue_merged_into below): the column is mostly empty.
         db_index=False,
     )
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -543,6 +542,13 @@ class Issue(models.Model):
             ),
             # Statistics over a period: by found date.
             models.Index(fields=["raised_on"], name="issue_raised_on"),
+            # A merge moves the issues merged into the one it closes on to the survivor, and
+            # deleting an issue checks none points to it: the few merged rows only.
+            models.Index(
+                fields=["merged_into"],
+                name="issue_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
