@@ -12,6 +12,7 @@ from django.db.models.functions import Concat, Substr
 
 from diaries.models import DiaryEntry, ServedDuty
 from dispatch.models import PREFIX_LENGTH, Division, Enterprise, Posting, Tier, within_q
+from issues.selectors import rate
 
 from .models import Campaign, Deployment, Household
 
@@ -72,13 +73,13 @@ def household_coverage(code: str, *, since: date, until: date) -> dict:
         "last_visit": Max("diary_entries__visited_on"),
     }
     villages = [
-        {**row, "share": _share(row)}
+        {**row, "share": rate(row["visited"], row["households"])}
         for row in households.values("village_id", "village__name")
         .annotate(**figures)
         .order_by("village_id")
     ]
     grids = [
-        {**row, "share": _share(row)}
+        {**row, "share": rate(row["visited"], row["households"])}
         for row in households.filter(grid__isnull=False)
         .values("grid_id", "grid__name", "village__name")
         .annotate(**figures)
@@ -115,11 +116,7 @@ def enterprise_coverage(code: str, *, since: date, until: date) -> list[dict]:
         )
         .order_by("division_id")
     )
-    return [{**row, "share": _rate(row["visited"], row["enterprises"])} for row in rows]
-
-
-def _share(row: Any) -> float | None:
-    return round(row["visited"] / row["households"], 4) if row["households"] else None
+    return [{**row, "share": rate(row["visited"], row["enterprises"])} for row in rows]
 
 
 def unvisited_households(postings: list[Posting], *, limit: int = 50) -> list[Household]:
@@ -184,7 +181,7 @@ def campaign_progress(campaign: Campaign, *, limit: int = 50) -> dict:
             "name": names.get(town, town),
             "visits": visits_by_town.get(town, 0),
             "postings": postings_by_town.get(town, 0),
-            "share": _rate(visits_by_town.get(town, 0), postings_by_town.get(town, 0) * target),
+            "share": rate(visits_by_town.get(town, 0), postings_by_town.get(town, 0) * target),
         }
         for town in towns
     ]
@@ -200,7 +197,7 @@ def campaign_progress(campaign: Campaign, *, limit: int = 50) -> dict:
         "visits": visits,
         "postings": taking_part,
         "target": target * taking_part,
-        "share": _rate(visits, target * taking_part),
+        "share": rate(visits, target * taking_part),
         "by_town": by_town,
         "by_posting": ranked,
     }
@@ -212,10 +209,6 @@ def campaign_progress(campaign: Campaign, *, limit: int = 50) -> dict:
             .values_list("mediation", "n")
         )
     return progress
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def deployment_page(deployment: Deployment, *, entries: int = 50) -> dict:

@@ -163,8 +163,8 @@ def _figures(totals: dict, by_category: list[dict], **period) -> dict:
         "by_category": by_category,
         "rated": totals["rated"],
         "followed_up": totals["followed_up"],
-        "satisfaction_rate": _rate(totals["satisfied"], totals["rated"]),
-        "redo_rate": _rate(totals["redone"], totals["ever_resolved"]),
+        "satisfaction_rate": rate(totals["satisfied"], totals["rated"]),
+        "redo_rate": rate(totals["redone"], totals["ever_resolved"]),
     }
 
 
@@ -326,14 +326,15 @@ def unit_stats(
                 "name": name,
                 "division": code,
                 **figures,
-                "satisfaction_rate": _rate(row.get("satisfied", 0), rated),
-                "redo_rate": _rate(row.get("unsatisfied", 0), rated),
+                "satisfaction_rate": rate(row.get("satisfied", 0), rated),
+                "redo_rate": rate(row.get("unsatisfied", 0), rated),
             }
         )
     return result
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
+    """part / whole to four places (0.3333), or None when there is no whole."""
     return round(part / whole, 4) if whole else None
 
 
