@@ -13,16 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from issues.models import Issue
 
 
+def day_folders(moment) -> tuple[str, str]:
+    """The store's folders of a day, files and thumbnails: files are named by the day they
+    were written, so the cleanup lists only the days it needs (remove_stray_files)."""
+    return f"evidence/{moment:%Y/%m/%d}", f"evidence/thumbs/{moment:%Y/%m/%d}"
+
+
 def stored_name(instance: Attachment, filename: str) -> str:
     """A random name: the uploader's file name is neither trusted nor kept in the store."""
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(
         instance.content_type, "pdf" if instance.content_type == "application/pdf" else "bin"
     )
-    return f"evidence/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.{extension}"
+    return f"{day_folders(timezone.now())[0]}/{uuid.uuid4().hex}.{extension}"
 
 
 def thumbnail_name(instance: Attachment, filename: str) -> str:
-    return f"evidence/thumbs/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
+    return f"{day_folders(timezone.now())[1]}/{uuid.uuid4().hex}.jpg"
 
 
 class AttachmentQuerySet(models.QuerySet):

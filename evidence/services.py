@@ -21,7 +21,7 @@ from issues import services as issue_services
 from issues.models import Issue, IssueEvent
 
 from .checks import Checked, check_upload, make_thumbnail
-from .models import Attachment
+from .models import Attachment, day_folders
 
 # The longest reason for removing a file (it goes on the timeline); longer is refused.
 REASON_LIMIT = 200
@@ -284,10 +284,9 @@ def remove_abandoned_uploads(now: datetime | None = None) -> int:
 
 
 def _evidence_folders(cutoff: datetime) -> list[str]:
-    """The store's day folders (stored_name, thumbnail_name) of the cutoff's day and the two
-    before it: the hourly run has already swept the days before those."""
-    days = [(cutoff - timedelta(days=n)).strftime("%Y/%m/%d") for n in (2, 1, 0)]
-    return [f"evidence/{d}" for d in days] + [f"evidence/thumbs/{d}" for d in days]
+    """The store's day folders of the cutoff's day and the two before it: the hourly run has
+    already swept the days before those."""
+    return [f for n in (2, 1, 0) for f in day_folders(cutoff - timedelta(days=n))]
 
 
 def remove_stray_files(now: datetime | None = None) -> int:
